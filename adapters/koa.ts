@@ -1,0 +1,94 @@
+import type { Context, Middleware, Next } from "koa";
+import {
+  createVerifier,
+  errorResponse,
+  missingScopes,
+  optionsFromEnv,
+  scopeList,
+  TokenError,
+  type AuthContext,
+  type ScopeMode,
+  type VerifierOptions,
+} from "../src/index.js";
+
+declare module "koa" {
+  interface DefaultState {
+    /** Set by `requireToken()`; absent only on routes it does not guard or with `credentialsRequired: false`. */
+    auth: AuthContext;
+  }
+}
+
+/** `requireToken` options: the verifier's, plus how failures are answered. */
+export interface KoaOptions extends VerifierOptions<Context> {
+  /** Default `true`: answer failures here. `false`: throw the `TokenError` for the app's own error middleware. */
+  respond?: boolean | undefined;
+}
+
+// contexts whose requireToken throws errors on, so the scope guards after it do the same
+const deferring = new WeakSet<Context>();
+
+/**
+ * Verifies the request's bearer token and stores the auth context on `ctx.state.auth`; with no
+ * options it reads the environment (`JWT_SECRET`, `COGNITO_USER_POOL_ID`, ...). A bad option throws here, at startup.
+ * @example app.use(requireToken({ secret: process.env.JWT_SECRET }));
+ */
+export function requireToken(options?: KoaOptions): Middleware {
+  const { respond = true, ...verifierOptions }: KoaOptions = options ?? optionsFromEnv(process.env);
+  const verifier = createVerifier(verifierOptions);
+  return async function requireToken(ctx: Context, next: Next) {
+    if (!respond) deferring.add(ctx);
+    let auth: AuthContext | undefined;
+    try {
+      auth = await verifier.authenticate(ctx, ctx.request.headers.authorization);
+    } catch (error) {
+      return fail(ctx, error);
+    }
+    if (auth !== undefined) (ctx.state as { auth: AuthContext }).auth = auth;
+    await next(); // outside the try, so a handler's own error is never reported as an auth error
+  };
+}
+
+/** Lets the request through only if its token has every listed scope; else 403 with the missing ones. */
+export function requireScope(...scopes: string[]): Middleware {
+  return scopeGuard(scopeList(scopes, "requireScope"), "all");
+}
+
+/** Lets the request through if its token has any listed scope; else 403 listing all of them. */
+export function requireAnyScope(...scopes: string[]): Middleware {
+  return scopeGuard(scopeList(scopes, "requireAnyScope"), "any");
+}
+
+/** Put first: answers a `TokenError` thrown below it (`respond: false`) with the catalogue; other errors pass. */
+export function authErrorHandler(): Middleware {
+  return async function authErrorHandler(ctx: Context, next: Next) {
+    try {
+      await next();
+    } catch (error) {
+      if (!(error instanceof TokenError)) throw error;
+      send(ctx, error);
+    }
+  };
+}
+
+function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {
+  return async function requireScope(ctx: Context, next: Next) {
+    const granted = (ctx.state as { auth?: AuthContext }).auth?.scopes;
+    if (granted === undefined) return fail(ctx, new TokenError("missing_token"));
+    const missing = missingScopes(granted, required, mode);
+    if (missing.length > 0) return fail(ctx, new TokenError("insufficient_scope", missing));
+    await next();
+  };
+}
+
+function fail(ctx: Context, error: unknown): void {
+  if (deferring.has(ctx)) throw error;
+  send(ctx, error);
+}
+
+// set here rather than thrown: Koa's default handler would drop the headers and send text
+function send(ctx: Context, error: unknown): void {
+  const { status, headers, body } = errorResponse(error);
+  ctx.status = status;
+  ctx.set(headers);
+  ctx.body = body;
+}

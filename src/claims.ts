@@ -1,0 +1,58 @@
+import { TokenError, type Reason } from "./errors.js";
+import type { Policy } from "./options.js";
+
+/** The part of the policy that judges claims. */
+type ClaimRules = Pick<
+  Policy,
+  "tokenUse" | "clockTolerance" | "issuers" | "audiences" | "clientIds" | "requiredClaims"
+>;
+import type { Claims } from "./types.js";
+
+/**
+ * Checks what a verified signature does not: the token kind, `exp` (required), `nbf`, issuer,
+ * audience, client and the required claims, all against the `now` it is given (in seconds).
+ * @throws TokenError with the first rule the claims break.
+ */
+export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: number): asserts claims is Claims {
+  checkKind(claims, policy);
+  if (claims.exp === undefined) refuse("malformed_token", "the token has no exp claim");
+  if (now - policy.clockTolerance >= claims.exp) refuse("expired", `exp ${claims.exp} is past`);
+  if (claims.nbf !== undefined && now + policy.clockTolerance < claims.nbf) {
+    refuse("not_yet_valid", `nbf ${claims.nbf} is ahead`);
+  }
+  if (policy.issuers !== undefined && (claims.iss === undefined || !policy.issuers.has(claims.iss))) {
+    refuse("wrong_issuer", `iss ${String(claims.iss)} is not allowed`);
+  }
+  if (policy.audiences !== undefined && !matchesAny(claims.aud, policy.audiences)) {
+    refuse("wrong_audience", "no aud member is allowed");
+  }
+  if (policy.clientIds !== undefined) {
+    // Cognito access tokens name their app client in client_id; ID tokens in aud
+    const client = claims["token_use"] === "id" ? claims.aud : claims["client_id"];
+    if (!matchesAny(client, policy.clientIds)) refuse("wrong_audience", "the client id is not allowed");
+  }
+  for (const [name, matches] of policy.requiredClaims) {
+    if (!matches(claims[name])) refuse("claim_mismatch", `claim ${name} does not match`);
+  }
+}
+
+// A refresh token or an ID token must never open a route that wants an access token.
+function checkKind(claims: Partial<Claims>, policy: ClaimRules): void {
+  if (claims["token_type"] === "refresh") refuse("wrong_token_use", "token_type is refresh");
+  const use = claims["token_use"];
+  const wanted = policy.tokenUse;
+  if (wanted === undefined) {
+    if (use === "id") refuse("wrong_token_use", "token_use is id");
+  } else if (wanted === "any" ? use !== "access" && use !== "id" : use !== wanted) {
+    refuse("wrong_token_use", `token_use ${String(use)} is not ${wanted}`);
+  }
+}
+
+function matchesAny(value: unknown, allowed: ReadonlySet<string>): boolean {
+  if (typeof value === "string") return allowed.has(value);
+  return Array.isArray(value) && value.some((member) => typeof member === "string" && allowed.has(member));
+}
+
+function refuse(reason: Reason, detail: string): never {
+  throw new TokenError(reason, undefined, { cause: new Error(detail) });
+}

@@ -1,0 +1,93 @@
+import { TokenError } from "./errors.js";
+import type { Claims, JwtHeader } from "./types.js";
+
+/** A JWS compact serialisation split and parsed, not yet verified. */
+export interface DecodedJwt {
+  readonly header: JwtHeader;
+  /** Claims whose registered types are checked; `exp` is checked for presence later. */
+  readonly payload: Partial<Claims>;
+  readonly signature: string;
+}
+
+const SEGMENT = /^[A-Za-z0-9_-]*$/;
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Splits a token into its three segments and parses header and payload into null-prototype
+ * objects, so no claim named `__proto__` can ever reach a prototype.
+ * @throws TokenError `malformed_token` for anything that is not a well-formed JWS with a JSON
+ * object header and payload whose registered claims have their registered types.
+ */
+export function decodeJwt(token: string): DecodedJwt {
+  const parts = token.split(".");
+  if (parts.length !== 3) throw malformed("the token does not have three segments");
+  const [rawHeader, rawPayload, signature] = parts as [string, string, string];
+  if (!SEGMENT.test(signature)) throw malformed("the signature is not base64url");
+  const header = parseSegment(rawHeader);
+  // RFC 7515 §4.1.11: no extension is understood here, so any `crit` makes the token invalid
+  if ("crit" in header) throw malformed("the header has a crit parameter");
+  if (typeof header["alg"] !== "string") throw malformed("the header has no alg");
+  if (header["kid"] !== undefined && typeof header["kid"] !== "string") {
+    throw malformed("the header's kid is not a string");
+  }
+  const payload = parseSegment(rawPayload);
+  checkRegisteredClaims(payload);
+  return { header: header as JwtHeader, payload: Object.freeze(payload) as Partial<Claims>, signature };
+}
+
+function parseSegment(segment: string): Record<string, unknown> {
+  // base64url without padding; a length of 4n+1 cannot come from any byte string
+  if (segment.length === 0 || !SEGMENT.test(segment) || segment.length % 4 === 1) {
+    throw malformed("a segment is not base64url");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(utf8.decode(Buffer.from(segment, "base64url")), withNullPrototype);
+  } catch (cause) {
+    throw new TokenError("malformed_token", undefined, { cause });
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw malformed("a segment is not a JSON object");
+  }
+  return value as Record<string, unknown>;
+}
+
+// JSON.parse defines `__proto__` as an own data property; dropping the prototype of every parsed
+// object means no later copy or lookup can ever treat it as the prototype link.
+function withNullPrototype(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    Object.setPrototypeOf(value, null);
+  }
+  return value;
+}
+
+const STRING_CLAIMS = ["iss", "sub", "jti"] as const;
+const NUMERIC_DATE_CLAIMS = ["exp", "nbf", "iat"] as const;
+
+// RFC 7519 §4.1: each registered claim has one type; a token that breaks it is malformed, which
+// is what lets `Claims` type them without a cast in the user's code.
+function checkRegisteredClaims(payload: Record<string, unknown>): void {
+  for (const name of STRING_CLAIMS) {
+    if (payload[name] !== undefined && typeof payload[name] !== "string") {
+      throw malformed(`the ${name} claim is not a string`);
+    }
+  }
+  for (const name of NUMERIC_DATE_CLAIMS) {
+    const value = payload[name];
+    if (value !== undefined && !(typeof value === "number" && Number.isFinite(value))) {
+      throw malformed(`the ${name} claim is not a number`);
+    }
+  }
+  const aud = payload["aud"];
+  if (
+    aud !== undefined &&
+    typeof aud !== "string" &&
+    !(Array.isArray(aud) && aud.every((member) => typeof member === "string"))
+  ) {
+    throw malformed("the aud claim is neither a string nor a list of strings");
+  }
+}
+
+function malformed(detail: string): TokenError {
+  return new TokenError("malformed_token", undefined, { cause: new Error(detail) });
+}

@@ -1,0 +1,162 @@
+/** The catalogue's messages, byte for byte: they are part of the API's contract with its clients. */
+export const MESSAGES = {
+  400: "Your request could not be completed because it was not properly authenticated.",
+  401: "A valid access token is required to access this resource.",
+  450: "The provided access token is invalid, or cannot be used with the provided parameters.",
+  980: "Something went wrong while communicating with our server.",
+} as const;
+
+/** A catalogue code this package answers with. */
+export type Code = keyof typeof MESSAGES;
+
+/** The RFC 6750 §3.1 error code a reason is challenged with; `null` sends no error code. */
+export type Challenge = "invalid_request" | "invalid_token" | "insufficient_scope" | null;
+
+interface ReasonRow {
+  readonly code: Code;
+  readonly status: number;
+  readonly challenge: Challenge;
+  /** Fixed text for the challenge's `error_description`; never built from the token. */
+  readonly description: string;
+}
+
+/** The only place where a reason becomes a code, a status and a challenge. */
+const REASONS = {
+  missing_token: { code: 401, status: 401, challenge: null, description: "" },
+  malformed_header: {
+    code: 400,
+    status: 401,
+    challenge: "invalid_request",
+    description: "The Authorization header must be Bearer followed by one token",
+  },
+  token_too_long: {
+    code: 400,
+    status: 401,
+    challenge: "invalid_request",
+    description: "The access token is too long",
+  },
+  malformed_token: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is malformed",
+  },
+  expired: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token expired",
+  },
+  not_yet_valid: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is not valid yet",
+  },
+  invalid_signature: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token signature is invalid",
+  },
+  unknown_key: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is signed with an unknown key",
+  },
+  algorithm_not_allowed: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is signed with an algorithm that is not allowed",
+  },
+  wrong_issuer: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token comes from another issuer",
+  },
+  wrong_audience: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is meant for another audience",
+  },
+  wrong_token_use: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The token is not an access token",
+  },
+  claim_mismatch: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token does not carry a required claim",
+  },
+  revoked: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token was revoked",
+  },
+  insufficient_scope: {
+    code: 450,
+    status: 403,
+    challenge: "insufficient_scope",
+    description: "The access token lacks a required scope",
+  },
+  // catalogue: a key outage is 980; a 401 would make every client refresh and log users out
+  keys_unavailable: { code: 980, status: 503, challenge: null, description: "" },
+  internal_error: { code: 980, status: 503, challenge: null, description: "" },
+} as const satisfies Record<string, ReasonRow>;
+
+/** Why a request was refused: a fixed, machine-readable snake_case string. */
+export type Reason = keyof typeof REASONS;
+
+/** Every reason, in catalogue order. */
+export const ALL_REASONS = Object.freeze(Object.keys(REASONS) as Reason[]);
+
+/** The row of the catalogue a reason answers with. */
+export function reasonRow(reason: Reason): ReasonRow {
+  return REASONS[reason];
+}
+
+/**
+ * A request that cannot be let through: carries the catalogue's `code`, the HTTP `status`,
+ * the catalogue's `message`, a machine-readable `reason`, and `params` where the catalogue has
+ * them (the missing scopes). Details for logs (which claim, which kid) live in `cause`, never in
+ * `message`.
+ */
+export class TokenError extends Error {
+  /** Catalogue text only, so any framework's default error handler may show the message. */
+  readonly expose = true;
+  readonly code: Code;
+  readonly status: number;
+  readonly reason: Reason;
+  readonly params: readonly string[] | undefined;
+
+  constructor(reason: Reason, params?: readonly string[], options?: { cause?: unknown }) {
+    const row = REASONS[reason];
+    super(MESSAGES[row.code], options);
+    this.name = "TokenError";
+    this.reason = reason;
+    this.code = row.code;
+    this.status = row.status;
+    this.params = params === undefined ? undefined : Object.freeze([...params]);
+  }
+}
+
+/** A bad option: thrown by `createVerifier` and the adapters at startup, never at a request. */
+export class ConfigError extends TypeError {
+  constructor(message: string) {
+    super(`bearer-gate: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** `TokenError` for anything unexpected, so `verify()` only ever rejects with a `TokenError`. */
+export function toTokenError(err: unknown): TokenError {
+  return err instanceof TokenError ? err : new TokenError("internal_error", undefined, { cause: err });
+}

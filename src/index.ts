@@ -1,0 +1,9 @@
+export { createVerifier, type Verifier } from "./verifier.js";
+export { optionsFromEnv, ENV_VARIABLES } from "./env.js";
+export { missingScopes, parseScopes, scopeList, type ScopeMode } from "./scopes.js";
+export { errorResponse, type ErrorBody, type ErrorResponse } from "./response.js";
+export { TokenError, ConfigError, MESSAGES, ALL_REASONS, type Code, type Reason } from "./errors.js";
+export type { Algorithm, HmacAlgorithm, PublicKeyAlgorithm, ClaimMatcher, VerifierOptions } from "./options.js";
+export type { CognitoOptions, TokenUse } from "./keys/cognito.js";
+export type { JwksFetchOptions } from "./keys/jwks.js";
+export type { AuthContext, Claims, JwtHeader, JsonValue } from "./types.js";

@@ -1,0 +1,199 @@
+import { ConfigError } from "./errors.js";
+import { describePool, stringList, type CognitoOptions, type TokenUse } from "./keys/cognito.js";
+import type { JwksFetchOptions, JwksSettings } from "./keys/jwks.js";
+import { secretKey } from "./keys/secret.js";
+import type { KeyObject } from "node:crypto";
+import type { Claims } from "./types.js";
+
+/** HMAC algorithms, for a `secret`. */
+export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
+/** Public-key algorithms, for `cognito` or `jwksUri`. */
+export type PublicKeyAlgorithm = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512";
+/** An algorithm the verifier can allow; `none` is not one of them. */
+export type Algorithm = HmacAlgorithm | PublicKeyAlgorithm;
+
+/** A required claim: the exact value it must have, or a predicate it must pass. */
+export type ClaimMatcher = string | number | boolean | null | ((value: unknown) => boolean);
+
+/** Options of `createVerifier`, `requireToken` (Express) and `requireToken` (Koa). */
+export interface VerifierOptions<Request = unknown> {
+  /** HMAC secret (string or Buffer). Algorithms default to `["HS256"]`. */
+  secret?: string | Buffer | undefined;
+  /** An Amazon Cognito user pool: derives the issuers and the JWKS URL. */
+  cognito?: CognitoOptions | undefined;
+  /** Any JWKS endpoint; with `cognito` it replaces the derived URL. Algorithms default to `["RS256"]`. */
+  jwksUri?: string | undefined;
+  /** How the JWKS is fetched and cached. */
+  jwksFetch?: JwksFetchOptions | undefined;
+  /** Allowed `iss` value(s); an explicit issuer overrides Cognito's. */
+  issuer?: string | readonly string[] | undefined;
+  /** Allowed `aud` value(s): a token matches when any of its `aud` members is allowed. */
+  audience?: string | readonly string[] | undefined;
+  /** The algorithm allow-list. HMAC and public-key algorithms never mix. */
+  algorithms?: readonly Algorithm[] | undefined;
+  /** Leeway for `exp` and `nbf`, in seconds. Default 0. */
+  clockTolerance?: number | undefined;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: (() => number) | undefined;
+  /** Claims that must be there with this value, or pass this predicate. */
+  requiredClaims?: Readonly<Record<string, ClaimMatcher>> | undefined;
+  /** The claim scopes are read from. Default `"scope"`. */
+  scopeClaim?: string | undefined;
+  /** Longest token accepted, in characters; longer is refused before parsing. Default 8192. */
+  maxTokenLength?: number | undefined;
+  /** Default `true`; `false` lets a request with no credentials through without an auth context. */
+  credentialsRequired?: boolean | undefined;
+  /** Reads the token from the request (a cookie, a query parameter) in place of the header. */
+  getToken?: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  /** `true` refuses the token as `revoked`. Runs on every request. */
+  isRevoked?: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
+}
+
+/** Where the keys come from, once checked. */
+export type KeySource =
+  | { readonly kind: "secret"; readonly key: KeyObject }
+  | ({ readonly kind: "jwks" } & JwksSettings);
+
+/** The options once checked: `verify()` trusts every field. */
+export interface Policy<Request = unknown> {
+  readonly keySource: KeySource;
+  readonly algorithms: ReadonlySet<string>;
+  readonly issuers: ReadonlySet<string> | undefined;
+  readonly audiences: ReadonlySet<string> | undefined;
+  readonly tokenUse: TokenUse | undefined;
+  readonly clientIds: ReadonlySet<string> | undefined;
+  readonly clockTolerance: number;
+  readonly clock: () => number;
+  readonly requiredClaims: readonly (readonly [string, (value: unknown) => boolean])[];
+  readonly scopeClaim: string;
+  readonly maxTokenLength: number;
+  readonly credentialsRequired: boolean;
+  readonly getToken: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  readonly isRevoked: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
+}
+
+const HMAC_ALGS: readonly string[] = ["HS256", "HS384", "HS512"];
+const PUBLIC_KEY_ALGS: readonly string[] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+const KNOWN_OPTIONS = new Set<string>([
+  "secret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
+  "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked",
+]); // prettier-ignore
+const KNOWN_FETCH_OPTIONS = ["timeoutMs", "cacheMaxAgeMs", "staleIfErrorMs", "refetchesPerMinute", "maxResponseBytes"];
+const FETCH_DEFAULTS = {
+  timeoutMs: 5_000,
+  cacheMaxAgeMs: 600_000,
+  staleIfErrorMs: 3_600_000,
+  refetchesPerMinute: 10,
+  maxResponseBytes: 1_048_576,
+} as const;
+
+/** Checks every option once, at construction, and returns a frozen `Policy`. */
+export function normalizeOptions<Request>(input: VerifierOptions<Request>): Policy<Request> {
+  if (input === null || typeof input !== "object") throw new ConfigError("options must be an object.");
+  const stray = Object.keys(input).filter((key) => !KNOWN_OPTIONS.has(key));
+  if (stray.length > 0) throw new ConfigError(`unknown option(s): ${stray.join(", ")}.`);
+  const hasSecret = input.secret !== undefined;
+  const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined;
+  if (hasSecret === hasKeySet) {
+    throw new ConfigError(
+      hasSecret
+        ? "give one key source: `secret`, or `cognito` / `jwksUri`, not both."
+        : "no key source: give `secret`, `cognito` or `jwksUri`.",
+    );
+  }
+  const pool = input.cognito === undefined ? undefined : describePool(input.cognito);
+  const algorithms = input.algorithms ?? (hasSecret ? ["HS256"] : ["RS256"]);
+  checkAlgorithms(algorithms, hasSecret ? HMAC_ALGS : PUBLIC_KEY_ALGS);
+  const keySource: KeySource = hasSecret
+    ? { kind: "secret", key: secretKey(input.secret) }
+    : { kind: "jwks", uri: checkUrl(input.jwksUri ?? pool?.jwksUri), ...fetchSettings(input.jwksFetch) };
+  const issuers = input.issuer === undefined ? pool?.issuers : stringList(input.issuer, "issuer");
+  return Object.freeze({
+    keySource,
+    algorithms: new Set(algorithms),
+    issuers: issuers && new Set(issuers),
+    audiences: input.audience === undefined ? undefined : new Set(stringList(input.audience, "audience")),
+    tokenUse: pool?.tokenUse,
+    clientIds: pool?.clientIds && new Set(pool.clientIds),
+    clockTolerance: number(input.clockTolerance, "clockTolerance", 0, { min: 0 }),
+    clock: fn(input.clock, "clock") ?? Date.now,
+    requiredClaims: claimMatchers(input.requiredClaims),
+    scopeClaim: nonEmpty(input.scopeClaim ?? "scope", "scopeClaim"),
+    maxTokenLength: number(input.maxTokenLength, "maxTokenLength", 8192, { min: 16, integer: true }),
+    credentialsRequired: bool(input.credentialsRequired, "credentialsRequired", true),
+    getToken: fn(input.getToken, "getToken"),
+    isRevoked: fn(input.isRevoked, "isRevoked"),
+  });
+}
+
+function checkAlgorithms(algorithms: readonly string[], allowed: readonly string[]): void {
+  if (!Array.isArray(algorithms) || algorithms.length === 0) {
+    throw new ConfigError("`algorithms` must be a non-empty list.");
+  }
+  // never mixed (no HMAC/RSA confusion), never "none"
+  const stray = algorithms.filter((alg) => !allowed.includes(alg));
+  if (stray.length > 0) {
+    throw new ConfigError(
+      `\`algorithms\`: ${stray.map(String).join(", ")} cannot be used with this key source (allowed: ${allowed.join(", ")}).`,
+    );
+  }
+}
+
+function checkUrl(uri: unknown): string {
+  const url = typeof uri === "string" && URL.canParse(uri) ? new URL(uri) : undefined;
+  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
+    throw new ConfigError(`\`jwksUri\` must be an http(s) URL, got ${JSON.stringify(uri)}.`);
+  }
+  return url.href;
+}
+
+function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, "uri"> {
+  if (input === undefined) return FETCH_DEFAULTS;
+  const stray = Object.keys(input).filter((key) => !KNOWN_FETCH_OPTIONS.includes(key));
+  if (stray.length > 0) throw new ConfigError(`unknown \`jwksFetch\` option(s): ${stray.join(", ")}.`);
+  const setting = (key: keyof typeof FETCH_DEFAULTS, min: number): number =>
+    number(input[key], `jwksFetch.${key}`, FETCH_DEFAULTS[key], { min, integer: true });
+  return {
+    timeoutMs: setting("timeoutMs", 1),
+    cacheMaxAgeMs: setting("cacheMaxAgeMs", 0),
+    staleIfErrorMs: setting("staleIfErrorMs", 0),
+    refetchesPerMinute: setting("refetchesPerMinute", 0),
+    maxResponseBytes: setting("maxResponseBytes", 1024),
+  };
+}
+
+function claimMatchers(input: VerifierOptions["requiredClaims"]): Policy["requiredClaims"] {
+  if (input === undefined) return [];
+  if (input === null || typeof input !== "object") throw new ConfigError("`requiredClaims` must be an object.");
+  return Object.entries(input).map(([name, expected]) => {
+    if (typeof expected === "function") return [name, expected] as const;
+    if (expected === null || ["string", "number", "boolean"].includes(typeof expected)) {
+      return [name, (value: unknown) => value === expected] as const;
+    }
+    throw new ConfigError(`\`requiredClaims.${name}\` must be a string, number, boolean, null or a predicate.`);
+  });
+}
+
+function number(value: unknown, name: string, fallback: number, rule: { min: number; integer?: boolean }): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < rule.min || (rule.integer && !Number.isInteger(value))) {
+    throw new ConfigError(`\`${name}\` must be a${rule.integer ? "n integer" : " number"} >= ${rule.min}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+function bool(value: unknown, name: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== "boolean") throw new ConfigError(`\`${name}\` must be true or false.`);
+  return value;
+}
+
+function nonEmpty(value: unknown, name: string): string {
+  if (typeof value !== "string" || value.trim() === "") throw new ConfigError(`\`${name}\` must be a non-empty string.`);
+  return value;
+}
+
+function fn<F>(value: F | undefined, name: string): F | undefined {
+  if (value !== undefined && typeof value !== "function") throw new ConfigError(`\`${name}\` must be a function.`);
+  return value;
+}

@@ -1,0 +1,50 @@
+import { MESSAGES, reasonRow, toTokenError, type Code } from "./errors.js";
+
+/** The catalogue's error body. */
+export interface ErrorBody {
+  readonly error: { readonly message: string; readonly code: Code; readonly params?: readonly string[] };
+}
+
+/** What an adapter sends for a refused request. */
+export interface ErrorResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: ErrorBody;
+}
+
+/**
+ * Turns any error into the response the catalogue prescribes: the status, an RFC 6750
+ * `WWW-Authenticate` challenge for 401 and 403, and the catalogue body. Anything that is not a
+ * `TokenError` becomes a 980 whose text says nothing of the original error.
+ * @example
+ * const { status, headers, body } = errorResponse(err);
+ * res.status(status).set(headers).json(body);
+ */
+export function errorResponse(err: unknown): ErrorResponse {
+  const error = toTokenError(err);
+  const row = reasonRow(error.reason);
+  const headers: Record<string, string> = {};
+  if (error.status === 401 || error.status === 403) headers["WWW-Authenticate"] = challenge(error.reason, error.params);
+  const body: ErrorBody["error"] =
+    error.params === undefined
+      ? { message: MESSAGES[row.code], code: row.code }
+      : { message: MESSAGES[row.code], code: row.code, params: error.params };
+  return { status: row.status, headers, body: { error: body } };
+}
+
+// RFC 6750 §3: a bare `Bearer` when no credentials came (§3.1), else the error code, a fixed
+// description and, for a scope failure, the scopes wanted.
+function challenge(reason: Parameters<typeof reasonRow>[0], params: readonly string[] | undefined): string {
+  const row = reasonRow(reason);
+  if (row.challenge === null) return "Bearer";
+  const parts = [`error="${row.challenge}"`, `error_description="${quotable(row.description)}"`];
+  if (row.challenge === "insufficient_scope" && params !== undefined && params.length > 0) {
+    parts.push(`scope="${quotable(params.join(" "))}"`);
+  }
+  return `Bearer ${parts.join(", ")}`;
+}
+
+// RFC 6750 §3: these values exclude `"` and `\`; CR/LF would split the header.
+function quotable(text: string): string {
+  return text.replace(/["\\\r\n]/g, "");
+}

@@ -1,0 +1,48 @@
+import { ConfigError, TokenError } from "./errors.js";
+
+// OAuth (RFC 6749 §3.3) and Cognito delimit scopes with spaces; the API's own tokens with commas.
+const DELIMITERS = /[\s,]+/;
+
+/**
+ * Parses a scope claim to a list: a space- or comma-delimited string, or an array of strings.
+ * An absent claim is no scopes.
+ * @throws TokenError `malformed_token` when the claim is of any other type.
+ */
+export function parseScopes(claim: unknown): readonly string[] {
+  if (claim === undefined) return [];
+  if (typeof claim === "string") return unique(claim.split(DELIMITERS));
+  if (Array.isArray(claim) && claim.every((scope) => typeof scope === "string")) {
+    return unique((claim as string[]).flatMap((scope) => scope.split(DELIMITERS)));
+  }
+  throw new TokenError("malformed_token", undefined, {
+    cause: new Error("the scope claim is neither a string nor a list of strings"),
+  });
+}
+
+function unique(scopes: readonly string[]): readonly string[] {
+  return Object.freeze([...new Set(scopes.filter((scope) => scope !== ""))]);
+}
+
+/** Whether a guard needs every listed scope or any one of them. */
+export type ScopeMode = "all" | "any";
+
+/**
+ * The scopes a guard requires that `granted` lacks, in the order the guard names them: for
+ * `"all"`, each missing one; for `"any"`, every listed scope when none is granted, else none.
+ */
+export function missingScopes(granted: readonly string[], required: readonly string[], mode: ScopeMode = "all"): string[] {
+  const missing = required.filter((scope) => !granted.includes(scope));
+  if (mode === "any") return missing.length < required.length ? [] : [...required];
+  return missing;
+}
+
+/** Checks a guard's scopes once, at startup: at least one, each a non-empty word. */
+export function scopeList(scopes: readonly unknown[], guard: string): readonly string[] {
+  if (scopes.length === 0) throw new ConfigError(`\`${guard}()\` needs at least one scope.`);
+  for (const scope of scopes) {
+    if (typeof scope !== "string" || scope === "" || DELIMITERS.test(scope)) {
+      throw new ConfigError(`\`${guard}()\`: ${JSON.stringify(scope)} is not a scope (one word, no spaces or commas).`);
+    }
+  }
+  return Object.freeze([...(scopes as string[])]);
+}

@@ -1,0 +1,44 @@
+import { readBearer } from "../../src/header.js";
+import { thrownBy } from "../helpers.js";
+
+describe("readBearer", () => {
+  it.each([
+    ["Bearer abc.def.ghi", "abc.def.ghi"],
+    ["bearer abc.def.ghi", "abc.def.ghi"],
+    ["BEARER   a-b_c.d.e", "a-b_c.d.e"],
+  ])("reads the token out of %j", (value, token) => {
+    expect(readBearer(value, 8192)).toBe(token);
+  });
+
+  it("answers missing_token when there is no header", () => {
+    expect(thrownBy(() => readBearer(undefined, 8192))).toMatchObject({ reason: "missing_token", code: 401, status: 401 });
+  });
+
+  it.each([
+    "",
+    "Basic dXNlcjpwYXNz",
+    "Bearer",
+    "Bearer ",
+    "Bearer a b",
+    "Bearer a.b.c d",
+    "Bearer\tabc.def.ghi",
+    "Bearerabc.def.ghi",
+    "Bearer abc.def.ghi=",
+    "Bearer abc.def+ghi",
+    "Bearer abc.déf.ghi",
+    "Bearer abc.def.ghi\n",
+    " Bearer abc.def.ghi",
+    "Token abc.def.ghi",
+  ])("refuses %j as malformed_header", (value) => {
+    expect(thrownBy(() => readBearer(value, 8192))).toMatchObject({ reason: "malformed_header", code: 400, status: 401 });
+  });
+
+  it("refuses a token longer than the limit as token_too_long", () => {
+    expect(thrownBy(() => readBearer(`Bearer ${"a".repeat(101)}`, 100))).toMatchObject({ reason: "token_too_long", code: 400 });
+    expect(readBearer(`Bearer ${"a".repeat(100)}`, 100)).toHaveLength(100);
+  });
+
+  it("refuses a huge header before reading it", () => {
+    expect(thrownBy(() => readBearer(`Basic ${"a".repeat(100_000)}`, 8192))).toMatchObject({ reason: "token_too_long" });
+  });
+});
