@@ -1,0 +1,81 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { join, resolve } from "node:path";
+import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
+
+// Packs the tarball as `npm publish` would, installs it into a scratch project, and uses every
+// subpath through `import` and `require`. The scratch project sits inside this repository so the
+// package's own dependencies resolve from node_modules without any network.
+const root = resolve(__dirname, "../..");
+const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+let scratch: string;
+let files: string[];
+
+beforeAll(() => {
+  mkdirSync(join(root, ".pack-test"), { recursive: true });
+  scratch = mkdtempSync(join(root, ".pack-test", "scratch-"));
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const [packed] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string; files: { path: string }[] }[];
+  files = packed!.files.map((file) => file.path);
+  const installed = join(scratch, "node_modules", "bearer-gate");
+  mkdirSync(installed, { recursive: true });
+  execFileSync("tar", ["-xzf", join(scratch, packed!.filename), "-C", installed, "--strip-components=1"]);
+}, 120_000);
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+const token = signHmac(roomsAccessClaims({ exp: Math.floor(Date.now() / 1000) + 600 }));
+const body = (load: string): string => `
+${load}
+const verifier = core.createVerifier({ secret: ${JSON.stringify(HMAC_SECRET)} });
+verifier.verify(${JSON.stringify(`Bearer ${token}`)}).then(async (auth) => {
+  const refused = await verifier.verify("Basic x").catch((error) => error);
+  console.log(JSON.stringify({
+    uid: auth.claims.uid,
+    refused: [refused instanceof core.TokenError, refused.reason, core.errorResponse(refused).status],
+    express: [typeof express.requireToken, typeof express.requireScope, typeof express.requireAnyScope, typeof express.authErrorHandler],
+    koa: [typeof koa.requireToken, typeof koa.requireScope, typeof koa.requireAnyScope, typeof koa.authErrorHandler],
+    middlewareName: express.requireToken({ secret: "x" }).name,
+  }));
+});`;
+
+const expected = {
+  uid: 2,
+  refused: [true, "malformed_header", 401],
+  express: ["function", "function", "function", "function"],
+  koa: ["function", "function", "function", "function"],
+  middlewareName: "requireToken",
+};
+
+describe("the packed package", () => {
+  it("works through require from a CommonJS project", () => {
+    writeFileSync(join(scratch, "cjs.cjs"), body('const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa");'));
+    expect(JSON.parse(execFileSync(process.execPath, ["cjs.cjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(expected);
+  });
+
+  it("works through import from an ES module project", () => {
+    writeFileSync(join(scratch, "esm.mjs"), body('import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa";'));
+    expect(JSON.parse(execFileSync(process.execPath, ["esm.mjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(expected);
+  });
+
+  it("ships only the build, the docs and the licence", () => {
+    const stray = files.filter((file) => !/^(dist\/(cjs|esm)\/.*\.(js|d\.ts)|dist\/(cjs|esm)\/package\.json|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(file));
+    expect(stray).toEqual([]);
+    for (const entry of ["src/index", "adapters/express", "adapters/koa"]) {
+      for (const kind of ["cjs", "esm"]) expect(files).toEqual(expect.arrayContaining([`dist/${kind}/${entry}.js`, `dist/${kind}/${entry}.d.ts`]));
+    }
+  });
+
+  it("loads nothing at run time but its dependencies and Node's built-ins (no express, no koa)", () => {
+    const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
+    const loaded = new Set<string>();
+    const dist = join(scratch, "node_modules", "bearer-gate", "dist");
+    for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".js"))) {
+      const source = readFileSync(join(dist, file), "utf8");
+      for (const match of source.matchAll(/(?:from\s+|require\()\s*"([^".][^"]*)"/g)) loaded.add(match[1]!);
+    }
+    expect([...loaded].filter((name) => !allowed.has(name))).toEqual([]);
+    expect(loaded).toEqual(new Set(["jsonwebtoken", "jwks-rsa", "node:crypto", "node:http", "node:https"]));
+  });
+});
