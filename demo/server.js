@@ -10,7 +10,8 @@ const { requireScope, requireToken } = require("bearer-gate/express");
 function createDemo(secret = randomBytes(32).toString("hex")) {
   const issuer = "bearer-gate-demo";
   const now = Math.floor(Date.now() / 1000);
-  const sign = (claims) => jwt.sign({ iss: issuer, sub: "demo-user", jti: randomUUID(), iat: now, ...claims }, secret, { noTimestamp: true });
+  const sign = (claims) =>
+    jwt.sign({ iss: issuer, sub: "demo-user", jti: randomUUID(), iat: now, ...claims }, secret, { noTimestamp: true });
   const access = sign({ token_type: "access", scope: "posts,users", exp: now + 3600 });
   const tokens = {
     access,
@@ -20,7 +21,9 @@ function createDemo(secret = randomBytes(32).toString("hex")) {
 
   const app = express();
   app.use(requireToken({ secret, issuer }));
-  app.get("/me", (req, res) => res.json({ sub: req.auth.claims.sub, scopes: req.auth.scopes, expiresIn: req.auth.expiresIn }));
+  app.get("/me", (req, res) =>
+    res.json({ sub: req.auth.claims.sub, scopes: req.auth.scopes, expiresIn: req.auth.expiresIn }),
+  );
   app.get("/posts", requireScope("posts"), (_req, res) => res.json({ posts: [{ id: 1, title: "Hello" }] }));
   app.get("/admin", requireScope("admin"), (_req, res) => res.json({ secret: "admins only" }));
 

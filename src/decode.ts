@@ -32,7 +32,7 @@ export function decodeJwt(token: string): DecodedJwt {
   }
   const payload = parseSegment(rawPayload);
   checkRegisteredClaims(payload);
-  return { header: header as JwtHeader, payload: Object.freeze(payload) as Partial<Claims>, signature };
+  return { header: header as JwtHeader, payload: Object.freeze(payload), signature };
 }
 
 function parseSegment(segment: string): Record<string, unknown> {

@@ -8,7 +8,8 @@ import type { Claims } from "./types.js";
 /** HMAC algorithms, for a `secret`. */
 export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
 /** Public-key algorithms, for `cognito` or `jwksUri`. */
-export type PublicKeyAlgorithm = "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512";
+export type PublicKeyAlgorithm =
+  "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512";
 /** An algorithm the verifier can allow; `none` is not one of them. */
 export type Algorithm = HmacAlgorithm | PublicKeyAlgorithm;
 
@@ -51,8 +52,7 @@ export interface VerifierOptions<Request = unknown> {
 
 /** Where the keys come from, once checked. */
 export type KeySource =
-  | { readonly kind: "secret"; readonly key: KeyObject }
-  | ({ readonly kind: "jwks" } & JwksSettings);
+  { readonly kind: "secret"; readonly key: KeyObject } | ({ readonly kind: "jwks" } & JwksSettings);
 
 /** The options once checked: `verify()` trusts every field. */
 export interface Policy<Request = unknown> {
@@ -73,7 +73,17 @@ export interface Policy<Request = unknown> {
 }
 
 const HMAC_ALGS: readonly string[] = ["HS256", "HS384", "HS512"];
-const PUBLIC_KEY_ALGS: readonly string[] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"];
+const PUBLIC_KEY_ALGS: readonly string[] = [
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+];
 const KNOWN_OPTIONS = new Set<string>([
   "secret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked",
@@ -126,12 +136,12 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   });
 }
 
-function checkAlgorithms(algorithms: readonly string[], allowed: readonly string[]): void {
+function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void {
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
     throw new ConfigError("`algorithms` must be a non-empty list.");
   }
   // never mixed (no HMAC/RSA confusion), never "none"
-  const stray = algorithms.filter((alg) => !allowed.includes(alg));
+  const stray = (algorithms as unknown[]).filter((alg) => typeof alg !== "string" || !allowed.includes(alg));
   if (stray.length > 0) {
     throw new ConfigError(
       `\`algorithms\`: ${stray.map(String).join(", ")} cannot be used with this key source (allowed: ${allowed.join(", ")}).`,
@@ -176,8 +186,15 @@ function claimMatchers(input: VerifierOptions["requiredClaims"]): Policy["requir
 
 function number(value: unknown, name: string, fallback: number, rule: { min: number; integer?: boolean }): number {
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < rule.min || (rule.integer && !Number.isInteger(value))) {
-    throw new ConfigError(`\`${name}\` must be a${rule.integer ? "n integer" : " number"} >= ${rule.min}, got ${String(value)}.`);
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < rule.min ||
+    (rule.integer && !Number.isInteger(value))
+  ) {
+    throw new ConfigError(
+      `\`${name}\` must be a${rule.integer ? "n integer" : " number"} >= ${rule.min}, got ${JSON.stringify(value)}.`,
+    );
   }
   return value;
 }
@@ -189,7 +206,8 @@ function bool(value: unknown, name: string, fallback: boolean): boolean {
 }
 
 function nonEmpty(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.trim() === "") throw new ConfigError(`\`${name}\` must be a non-empty string.`);
+  if (typeof value !== "string" || value.trim() === "")
+    throw new ConfigError(`\`${name}\` must be a non-empty string.`);
   return value;
 }
 

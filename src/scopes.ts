@@ -12,7 +12,7 @@ export function parseScopes(claim: unknown): readonly string[] {
   if (claim === undefined) return [];
   if (typeof claim === "string") return unique(claim.split(DELIMITERS));
   if (Array.isArray(claim) && claim.every((scope) => typeof scope === "string")) {
-    return unique((claim as string[]).flatMap((scope) => scope.split(DELIMITERS)));
+    return unique(claim.flatMap((scope) => scope.split(DELIMITERS)));
   }
   throw new TokenError("malformed_token", undefined, {
     cause: new Error("the scope claim is neither a string nor a list of strings"),
@@ -30,7 +30,11 @@ export type ScopeMode = "all" | "any";
  * The scopes a guard requires that `granted` lacks, in the order the guard names them: for
  * `"all"`, each missing one; for `"any"`, every listed scope when none is granted, else none.
  */
-export function missingScopes(granted: readonly string[], required: readonly string[], mode: ScopeMode = "all"): string[] {
+export function missingScopes(
+  granted: readonly string[],
+  required: readonly string[],
+  mode: ScopeMode = "all",
+): string[] {
   const missing = required.filter((scope) => !granted.includes(scope));
   if (mode === "any") return missing.length < required.length ? [] : [...required];
   return missing;

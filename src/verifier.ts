@@ -77,7 +77,8 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
       if (!policy.credentialsRequired) return undefined;
       throw new TokenError("missing_token");
     }
-    if (typeof token !== "string") throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
+    if (typeof token !== "string")
+      throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
     return verifyToken(token);
   }
 

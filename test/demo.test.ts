@@ -16,7 +16,9 @@ describe("the demo", () => {
 
   it("answers with the catalogue", async () => {
     expect((await request(demo.app).get("/posts")).text).toBe(BODY_401);
-    expect((await request(demo.app).get("/posts").set("Authorization", `Bearer ${demo.tokens.expired}`)).text).toBe(BODY_450);
+    expect((await request(demo.app).get("/posts").set("Authorization", `Bearer ${demo.tokens.expired}`)).text).toBe(
+      BODY_450,
+    );
     const me = await request(demo.app).get("/me").set("Authorization", `Bearer ${demo.tokens.access}`);
     expect(me.body).toMatchObject({ sub: "demo-user", scopes: ["posts", "users"] });
   });

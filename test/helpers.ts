@@ -6,7 +6,7 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<TokenError
     await promise;
   } catch (error) {
     if (error instanceof TokenError) return error;
-    throw new Error(`rejected with something other than a TokenError: ${String(error)}`);
+    throw new Error(`rejected with something other than a TokenError: ${String(error)}`, { cause: error });
   }
   throw new Error("resolved, but a rejection was expected");
 }

@@ -67,7 +67,9 @@ export class JwksKeys {
       jwk = this.#find(header);
     }
     if (jwk === undefined) {
-      throw new TokenError("unknown_key", undefined, { cause: new Error(`no usable key for kid ${String(header.kid)}`) });
+      throw new TokenError("unknown_key", undefined, {
+        cause: new Error(`no usable key for kid ${String(header.kid)}`),
+      });
     }
     if (!fits(jwk, header.alg)) {
       throw new TokenError("algorithm_not_allowed", undefined, {

@@ -40,7 +40,9 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       const app = makeApp({ ...world.options, credentialsRequired: false }, calls);
       const res = await request(app).get("/");
       expect([res.status, res.body]).toEqual([200, { sub: null, scopes: null }]);
-      const bad = await request(app).get("/").set("Authorization", tokenFor(world, { exp: 1 }));
+      const bad = await request(app)
+        .get("/")
+        .set("Authorization", tokenFor(world, { exp: 1 }));
       expect(bad.status).toBe(401);
       expect(calls).toEqual(["/"]);
     });
@@ -56,7 +58,9 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(ok.status).toBe(200);
       const missing = await request(app).get("/").set("Authorization", tokenFor(world));
       expect(missing.status).toBe(401);
-      expect(missing.body).toEqual({ error: { message: "A valid access token is required to access this resource.", code: 401 } });
+      expect(missing.body).toEqual({
+        error: { message: "A valid access token is required to access this resource.", code: 401 },
+      });
     });
   });
 }

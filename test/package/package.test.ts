@@ -15,7 +15,11 @@ let files: string[];
 beforeAll(() => {
   mkdirSync(join(root, ".pack-test"), { recursive: true });
   scratch = mkdtempSync(join(root, ".pack-test", "scratch-"));
-  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  const out = execFileSync("npm", ["pack", "--json", "--pack-destination", scratch], {
+    cwd: root,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const [packed] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string; files: { path: string }[] }[];
   files = packed!.files.map((file) => file.path);
   const installed = join(scratch, "node_modules", "bearer-gate");
@@ -50,28 +54,54 @@ const expected = {
 
 describe("the packed package", () => {
   it("works through require from a CommonJS project", () => {
-    writeFileSync(join(scratch, "cjs.cjs"), body('const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa");'));
-    expect(JSON.parse(execFileSync(process.execPath, ["cjs.cjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(expected);
+    writeFileSync(
+      join(scratch, "cjs.cjs"),
+      body(
+        'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa");',
+      ),
+    );
+    expect(JSON.parse(execFileSync(process.execPath, ["cjs.cjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
+      expected,
+    );
   });
 
   it("works through import from an ES module project", () => {
-    writeFileSync(join(scratch, "esm.mjs"), body('import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa";'));
-    expect(JSON.parse(execFileSync(process.execPath, ["esm.mjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(expected);
+    writeFileSync(
+      join(scratch, "esm.mjs"),
+      body(
+        'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa";',
+      ),
+    );
+    expect(JSON.parse(execFileSync(process.execPath, ["esm.mjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
+      expected,
+    );
   });
 
   it("ships only the build, the docs and the licence", () => {
-    const stray = files.filter((file) => !/^(dist\/(cjs|esm)\/.*\.(js|d\.ts)|dist\/(cjs|esm)\/package\.json|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(file));
+    const stray = files.filter(
+      (file) =>
+        !/^(dist\/(cjs|esm)\/.*\.(js|d\.ts)|dist\/(cjs|esm)\/package\.json|package\.json|README\.md|CHANGELOG\.md|LICENSE)$/.test(
+          file,
+        ),
+    );
     expect(stray).toEqual([]);
     for (const entry of ["src/index", "adapters/express", "adapters/koa"]) {
-      for (const kind of ["cjs", "esm"]) expect(files).toEqual(expect.arrayContaining([`dist/${kind}/${entry}.js`, `dist/${kind}/${entry}.d.ts`]));
+      for (const kind of ["cjs", "esm"])
+        expect(files).toEqual(expect.arrayContaining([`dist/${kind}/${entry}.js`, `dist/${kind}/${entry}.d.ts`]));
     }
   });
 
   it("loads nothing at run time but its dependencies and Node's built-ins (no express, no koa)", () => {
-    const allowed = new Set([...Object.keys(pkg.dependencies), ...builtinModules, ...builtinModules.map((name) => `node:${name}`)]);
+    const allowed = new Set([
+      ...Object.keys(pkg.dependencies),
+      ...builtinModules,
+      ...builtinModules.map((name) => `node:${name}`),
+    ]);
     const loaded = new Set<string>();
     const dist = join(scratch, "node_modules", "bearer-gate", "dist");
-    for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".js"))) {
+    for (const file of readdirSync(dist, { recursive: true, encoding: "utf8" }).filter((name) =>
+      name.endsWith(".js"),
+    )) {
       const source = readFileSync(join(dist, file), "utf8");
       for (const match of source.matchAll(/(?:from\s+|require\()\s*"([^".][^"]*)"/g)) loaded.add(match[1]!);
     }

@@ -13,7 +13,9 @@ describe("decodeJwt", () => {
   });
 
   it("gives every parsed object a null prototype, so __proto__ stays an ordinary claim", () => {
-    const decoded = decodeJwt(rawToken(header, '{"exp":1,"__proto__":{"polluted":true},"nested":{"__proto__":{"x":1}}}'));
+    const decoded = decodeJwt(
+      rawToken(header, '{"exp":1,"__proto__":{"polluted":true},"nested":{"__proto__":{"x":1}}}'),
+    );
     expect(Object.getPrototypeOf(decoded.payload)).toBeNull();
     expect(Object.hasOwn(decoded.payload, "__proto__")).toBe(true);
     expect(Object.getPrototypeOf(decoded.payload["nested"])).toBeNull();
@@ -41,7 +43,10 @@ describe("decodeJwt", () => {
     ["sub as an array", rawToken(header, { exp: 1, sub: ["a"] })],
     ["aud as a number", rawToken(header, { exp: 1, aud: 7 })],
     ["aud with a number member", rawToken(header, { exp: 1, aud: ["a", 7] })],
-    ["invalid UTF-8", `${Buffer.from([0x7b, 0xff, 0x7d]).toString("base64url")}.${rawToken(header, payload).split(".")[1]}.sig`],
+    [
+      "invalid UTF-8",
+      `${Buffer.from([0x7b, 0xff, 0x7d]).toString("base64url")}.${rawToken(header, payload).split(".")[1]}.sig`,
+    ],
     ["a segment of impossible length", `${rawToken(header, payload).split(".")[0]}a.e30.sig`],
     ["base64 padding", `${rawToken(header, payload)}=`],
   ])("refuses %s as malformed_token", (_name, token) => {

@@ -5,7 +5,16 @@ describe("optionsFromEnv", () => {
   it("fails with a message that names every variable when nothing is configured", () => {
     const error = thrownBy(() => optionsFromEnv({}));
     expect(error).toBeInstanceOf(ConfigError);
-    for (const name of ["JWT_SECRET", "COGNITO_USER_POOL_ID", "COGNITO_CLIENT_ID", "COGNITO_REGION", "COGNITO_TOKEN_USE", "JWKS_URI", "JWT_ISSUER", "JWT_AUDIENCE"]) {
+    for (const name of [
+      "JWT_SECRET",
+      "COGNITO_USER_POOL_ID",
+      "COGNITO_CLIENT_ID",
+      "COGNITO_REGION",
+      "COGNITO_TOKEN_USE",
+      "JWKS_URI",
+      "JWT_ISSUER",
+      "JWT_AUDIENCE",
+    ]) {
       expect((error as Error).message).toContain(name);
     }
   });

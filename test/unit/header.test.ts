@@ -11,7 +11,11 @@ describe("readBearer", () => {
   });
 
   it("answers missing_token when there is no header", () => {
-    expect(thrownBy(() => readBearer(undefined, 8192))).toMatchObject({ reason: "missing_token", code: 401, status: 401 });
+    expect(thrownBy(() => readBearer(undefined, 8192))).toMatchObject({
+      reason: "missing_token",
+      code: 401,
+      status: 401,
+    });
   });
 
   it.each([
@@ -30,15 +34,24 @@ describe("readBearer", () => {
     " Bearer abc.def.ghi",
     "Token abc.def.ghi",
   ])("refuses %j as malformed_header", (value) => {
-    expect(thrownBy(() => readBearer(value, 8192))).toMatchObject({ reason: "malformed_header", code: 400, status: 401 });
+    expect(thrownBy(() => readBearer(value, 8192))).toMatchObject({
+      reason: "malformed_header",
+      code: 400,
+      status: 401,
+    });
   });
 
   it("refuses a token longer than the limit as token_too_long", () => {
-    expect(thrownBy(() => readBearer(`Bearer ${"a".repeat(101)}`, 100))).toMatchObject({ reason: "token_too_long", code: 400 });
+    expect(thrownBy(() => readBearer(`Bearer ${"a".repeat(101)}`, 100))).toMatchObject({
+      reason: "token_too_long",
+      code: 400,
+    });
     expect(readBearer(`Bearer ${"a".repeat(100)}`, 100)).toHaveLength(100);
   });
 
   it("refuses a huge header before reading it", () => {
-    expect(thrownBy(() => readBearer(`Basic ${"a".repeat(100_000)}`, 8192))).toMatchObject({ reason: "token_too_long" });
+    expect(thrownBy(() => readBearer(`Basic ${"a".repeat(100_000)}`, 8192))).toMatchObject({
+      reason: "token_too_long",
+    });
   });
 });

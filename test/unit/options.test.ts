@@ -30,7 +30,10 @@ describe("createVerifier options", () => {
     ["an empty scopeClaim", { secret: "s3cret", scopeClaim: "" }],
     ["a clock that is not a function", { secret: "s3cret", clock: 5 as unknown as () => number }],
     ["a misspelt option", { secret: "s3cret", audiance: "x" } as VerifierOptions],
-    ["a misspelt jwksFetch option", { jwksUri: "https://example.test/j", jwksFetch: { timeout: 5 } } as VerifierOptions],
+    [
+      "a misspelt jwksFetch option",
+      { jwksUri: "https://example.test/j", jwksFetch: { timeout: 5 } } as VerifierOptions,
+    ],
     ["a zero fetch timeout", { jwksUri: "https://example.test/j", jwksFetch: { timeoutMs: 0 } }],
   ])("refuses %s at construction with a ConfigError", (_name, options) => {
     const error = thrownBy(() => createVerifier(options));

@@ -7,14 +7,29 @@ const BEARER_INVALID = (description: string): string =>
 describe("errorResponse", () => {
   it.each([
     ["missing_token", 401, BODY_401, "Bearer"],
-    ["malformed_header", 401, BODY_400, 'Bearer error="invalid_request", error_description="The Authorization header must be Bearer followed by one token"'],
-    ["token_too_long", 401, BODY_400, 'Bearer error="invalid_request", error_description="The access token is too long"'],
+    [
+      "malformed_header",
+      401,
+      BODY_400,
+      'Bearer error="invalid_request", error_description="The Authorization header must be Bearer followed by one token"',
+    ],
+    [
+      "token_too_long",
+      401,
+      BODY_400,
+      'Bearer error="invalid_request", error_description="The access token is too long"',
+    ],
     ["malformed_token", 401, BODY_450, BEARER_INVALID("The access token is malformed")],
     ["expired", 401, BODY_450, BEARER_INVALID("The access token expired")],
     ["not_yet_valid", 401, BODY_450, BEARER_INVALID("The access token is not valid yet")],
     ["invalid_signature", 401, BODY_450, BEARER_INVALID("The access token signature is invalid")],
     ["unknown_key", 401, BODY_450, BEARER_INVALID("The access token is signed with an unknown key")],
-    ["algorithm_not_allowed", 401, BODY_450, BEARER_INVALID("The access token is signed with an algorithm that is not allowed")],
+    [
+      "algorithm_not_allowed",
+      401,
+      BODY_450,
+      BEARER_INVALID("The access token is signed with an algorithm that is not allowed"),
+    ],
     ["wrong_issuer", 401, BODY_450, BEARER_INVALID("The access token comes from another issuer")],
     ["wrong_audience", 401, BODY_450, BEARER_INVALID("The access token is meant for another audience")],
     ["wrong_token_use", 401, BODY_450, BEARER_INVALID("The token is not an access token")],
@@ -24,7 +39,11 @@ describe("errorResponse", () => {
     ["internal_error", 503, BODY_980, undefined],
   ] as const)("renders %s", (reason, status, body, challenge) => {
     const response = errorResponse(new TokenError(reason));
-    expect([response.status, JSON.stringify(response.body), response.headers["WWW-Authenticate"]]).toEqual([status, body, challenge]);
+    expect([response.status, JSON.stringify(response.body), response.headers["WWW-Authenticate"]]).toEqual([
+      status,
+      body,
+      challenge,
+    ]);
   });
 
   it("covers every reason in the table above", () => {

@@ -6,7 +6,10 @@ describe("parseScopes", () => {
     ["posts users", ["posts", "users"]],
     ["users,posts,camps", ["users", "posts", "camps"]],
     [" posts  users ", ["posts", "users"]],
-    [["posts", "users"], ["posts", "users"]],
+    [
+      ["posts", "users"],
+      ["posts", "users"],
+    ],
     ["posts posts", ["posts"]],
     ["", []],
     [undefined, []],

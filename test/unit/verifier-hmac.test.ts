@@ -2,9 +2,23 @@ import { createVerifier, TokenError, type VerifierOptions } from "bearer-gate";
 import jwt from "jsonwebtoken";
 import { rejectionOf } from "../helpers.js";
 import { SEED_ROOMS_ACCESS_TOKEN, SEED_ROOMS_REFRESH_TOKEN } from "../fixtures/seeds.js";
-import { fixedClock, HMAC_SECRET, NOW, rawToken, ROOMS_AUDIENCE, roomsAccessClaims, roomsRefreshClaims, signHmac } from "../fixtures/tokens.js";
+import {
+  fixedClock,
+  HMAC_SECRET,
+  NOW,
+  rawToken,
+  ROOMS_AUDIENCE,
+  roomsAccessClaims,
+  roomsRefreshClaims,
+  signHmac,
+} from "../fixtures/tokens.js";
 
-const base: VerifierOptions = { secret: HMAC_SECRET, clock: fixedClock, issuer: "Rooms-API-Internal-Access", audience: ROOMS_AUDIENCE };
+const base: VerifierOptions = {
+  secret: HMAC_SECRET,
+  clock: fixedClock,
+  issuer: "Rooms-API-Internal-Access",
+  audience: ROOMS_AUDIENCE,
+};
 const verifier = createVerifier(base);
 const bearer = (token: string): string => `Bearer ${token}`;
 
@@ -24,7 +38,11 @@ describe("an HMAC verifier", () => {
   });
 
   const cases: [string, string, TokenError["reason"]][] = [
-    ["a refresh token presented as an access token", signHmac(roomsRefreshClaims({ iss: "Rooms-API-Internal-Access", exp: NOW + 60 })), "wrong_token_use"],
+    [
+      "a refresh token presented as an access token",
+      signHmac(roomsRefreshClaims({ iss: "Rooms-API-Internal-Access", exp: NOW + 60 })),
+      "wrong_token_use",
+    ],
     ["an expired token", signHmac(roomsAccessClaims({ exp: NOW - 1 })), "expired"],
     ["a token expiring this very second", signHmac(roomsAccessClaims({ exp: NOW })), "expired"],
     ["a token without exp", signHmac(roomsAccessClaims({ exp: undefined })), "malformed_token"],
@@ -33,11 +51,23 @@ describe("an HMAC verifier", () => {
     ["a token without iss", signHmac(roomsAccessClaims({ iss: undefined })), "wrong_issuer"],
     ["a token for another audience", signHmac(roomsAccessClaims({ aud: "other" })), "wrong_audience"],
     ["a token without aud", signHmac(roomsAccessClaims({ aud: undefined })), "wrong_audience"],
-    ["a token signed with another secret", signHmac(roomsAccessClaims(), "another-secret-entirely"), "invalid_signature"],
-    ["an HS512 token when only HS256 is allowed", signHmac(roomsAccessClaims(), HMAC_SECRET, "HS512"), "algorithm_not_allowed"],
+    [
+      "a token signed with another secret",
+      signHmac(roomsAccessClaims(), "another-secret-entirely"),
+      "invalid_signature",
+    ],
+    [
+      "an HS512 token when only HS256 is allowed",
+      signHmac(roomsAccessClaims(), HMAC_SECRET, "HS512"),
+      "algorithm_not_allowed",
+    ],
     ["an alg none token", rawToken({ alg: "none", typ: "JWT" }, roomsAccessClaims(), ""), "algorithm_not_allowed"],
     ["an alg NONE token", rawToken({ alg: "NONE" }, roomsAccessClaims(), ""), "algorithm_not_allowed"],
-    ["an HS256 token with an empty signature", rawToken({ alg: "HS256" }, roomsAccessClaims(), ""), "invalid_signature"],
+    [
+      "an HS256 token with an empty signature",
+      rawToken({ alg: "HS256" }, roomsAccessClaims(), ""),
+      "invalid_signature",
+    ],
     ["an ID token", signHmac(roomsAccessClaims({ token_use: "id" })), "wrong_token_use"],
     ["a token whose scope is a number", signHmac(roomsAccessClaims({ scope: 7 })), "malformed_token"],
     ["the seed's access token (expired, other secret)", SEED_ROOMS_ACCESS_TOKEN, "invalid_signature"],
@@ -59,22 +89,38 @@ describe("an HMAC verifier", () => {
 
   it("allows clockTolerance seconds of leeway on exp and nbf", async () => {
     const lenient = createVerifier({ ...base, clockTolerance: 30 });
-    await expect(lenient.verify(bearer(signHmac(roomsAccessClaims({ exp: NOW - 29 }))))).resolves.toHaveProperty("expiresIn", 0);
+    await expect(lenient.verify(bearer(signHmac(roomsAccessClaims({ exp: NOW - 29 }))))).resolves.toHaveProperty(
+      "expiresIn",
+      0,
+    );
     await expect(lenient.verify(bearer(signHmac(roomsAccessClaims({ nbf: NOW + 29 }))))).resolves.toBeDefined();
-    expect(await rejectionOf(lenient.verify(bearer(signHmac(roomsAccessClaims({ exp: NOW - 30 })))))).toMatchObject({ reason: "expired" });
+    expect(await rejectionOf(lenient.verify(bearer(signHmac(roomsAccessClaims({ exp: NOW - 30 })))))).toMatchObject({
+      reason: "expired",
+    });
   });
 
   it("matches an aud list when any member is allowed, and an audience list", async () => {
     const many = createVerifier({ ...base, audience: ["x", ROOMS_AUDIENCE] });
-    await expect(many.verify(bearer(signHmac(roomsAccessClaims({ aud: ["y", ROOMS_AUDIENCE] }))))).resolves.toBeDefined();
-    expect(await rejectionOf(many.verify(bearer(signHmac(roomsAccessClaims({ aud: ["y", "z"] })))))).toMatchObject({ reason: "wrong_audience" });
+    await expect(
+      many.verify(bearer(signHmac(roomsAccessClaims({ aud: ["y", ROOMS_AUDIENCE] })))),
+    ).resolves.toBeDefined();
+    expect(await rejectionOf(many.verify(bearer(signHmac(roomsAccessClaims({ aud: ["y", "z"] })))))).toMatchObject({
+      reason: "wrong_audience",
+    });
   });
 
   it("checks requiredClaims by value and by predicate", async () => {
-    const strict = createVerifier({ ...base, requiredClaims: { token_type: "access", uid: (uid) => typeof uid === "number" && uid > 0 } });
+    const strict = createVerifier({
+      ...base,
+      requiredClaims: { token_type: "access", uid: (uid) => typeof uid === "number" && uid > 0 },
+    });
     await expect(strict.verify(bearer(signHmac(roomsAccessClaims())))).resolves.toBeDefined();
-    expect(await rejectionOf(strict.verify(bearer(signHmac(roomsAccessClaims({ uid: 0 })))))).toMatchObject({ reason: "claim_mismatch" });
-    expect(await rejectionOf(strict.verify(bearer(signHmac(roomsAccessClaims({ token_type: undefined })))))).toMatchObject({ reason: "claim_mismatch" });
+    expect(await rejectionOf(strict.verify(bearer(signHmac(roomsAccessClaims({ uid: 0 })))))).toMatchObject({
+      reason: "claim_mismatch",
+    });
+    expect(
+      await rejectionOf(strict.verify(bearer(signHmac(roomsAccessClaims({ token_type: undefined }))))),
+    ).toMatchObject({ reason: "claim_mismatch" });
   });
 
   it("reads scopes from scopeClaim, as a list", async () => {
@@ -84,21 +130,40 @@ describe("an HMAC verifier", () => {
   });
 
   it("refuses a revoked token, and turns a throwing isRevoked into a 980", async () => {
-    const revoking = createVerifier({ ...base, isRevoked: async (claims) => claims.jti === "gone" });
-    expect(await rejectionOf(revoking.verify(bearer(signHmac(roomsAccessClaims({ jti: "gone" })))))).toMatchObject({ reason: "revoked", code: 450 });
+    const revoking = createVerifier({ ...base, isRevoked: (claims) => Promise.resolve(claims.jti === "gone") });
+    expect(await rejectionOf(revoking.verify(bearer(signHmac(roomsAccessClaims({ jti: "gone" })))))).toMatchObject({
+      reason: "revoked",
+      code: 450,
+    });
     await expect(revoking.verify(bearer(signHmac(roomsAccessClaims())))).resolves.toBeDefined();
     const broken = createVerifier({ ...base, isRevoked: () => { throw new Error("db down"); } }); // prettier-ignore
-    expect(await rejectionOf(broken.verify(bearer(signHmac(roomsAccessClaims()))))).toMatchObject({ reason: "internal_error", code: 980, status: 503 });
+    expect(await rejectionOf(broken.verify(bearer(signHmac(roomsAccessClaims()))))).toMatchObject({
+      reason: "internal_error",
+      code: 980,
+      status: 503,
+    });
   });
 
   it("turns a throwing requiredClaims predicate into a 980, not a pass", async () => {
     const broken = createVerifier({ ...base, requiredClaims: { uid: () => { throw new Error("bug"); } } }); // prettier-ignore
-    expect(await rejectionOf(broken.verify(bearer(signHmac(roomsAccessClaims()))))).toMatchObject({ reason: "internal_error", code: 980 });
+    expect(await rejectionOf(broken.verify(bearer(signHmac(roomsAccessClaims()))))).toMatchObject({
+      reason: "internal_error",
+      code: 980,
+    });
   });
 
   it("keeps claims as null-prototype objects and leaves Object.prototype alone", async () => {
-    const token = signHmac({ ...roomsAccessClaims(), ["__proto__"]: { polluted: true }, constructor: { prototype: { polluted: true } } });
-    const hostile = rawToken({ typ: "JWT", alg: "HS256" }, '{"exp":9999999999,"iss":"Rooms-API-Internal-Access","aud":"' + ROOMS_AUDIENCE + '","__proto__":{"polluted":true}}');
+    const token = signHmac({
+      ...roomsAccessClaims(),
+      ["__proto__"]: { polluted: true },
+      constructor: { prototype: { polluted: true } },
+    });
+    const hostile = rawToken(
+      { typ: "JWT", alg: "HS256" },
+      '{"exp":9999999999,"iss":"Rooms-API-Internal-Access","aud":"' +
+        ROOMS_AUDIENCE +
+        '","__proto__":{"polluted":true}}',
+    );
     await rejectionOf(verifier.verify(bearer(hostile))); // bad signature, but it was parsed
     const auth = await verifier.verify(bearer(token));
     expect(Object.getPrototypeOf(auth.claims)).toBeNull();
@@ -108,18 +173,27 @@ describe("an HMAC verifier", () => {
 
   it("honours maxTokenLength", async () => {
     const short = createVerifier({ ...base, maxTokenLength: 100 });
-    expect(await rejectionOf(short.verify(bearer(signHmac(roomsAccessClaims()))))).toMatchObject({ reason: "token_too_long", code: 400 });
+    expect(await rejectionOf(short.verify(bearer(signHmac(roomsAccessClaims()))))).toMatchObject({
+      reason: "token_too_long",
+      code: 400,
+    });
   });
 
   it("uses getToken and credentialsRequired in authenticate", async () => {
     const token = signHmac(roomsAccessClaims());
     const fromCookie = createVerifier<{ cookie?: string }>({ ...base, getToken: (req) => req.cookie });
     await expect(fromCookie.authenticate({ cookie: token }, undefined)).resolves.toHaveProperty("token", token);
-    expect(await rejectionOf(fromCookie.authenticate({}, bearer(token)))).toMatchObject({ reason: "missing_token", code: 401 });
+    expect(await rejectionOf(fromCookie.authenticate({}, bearer(token)))).toMatchObject({
+      reason: "missing_token",
+      code: 401,
+    });
     const optional = createVerifier({ ...base, credentialsRequired: false });
     await expect(optional.authenticate({}, undefined)).resolves.toBeUndefined();
     expect(await rejectionOf(optional.authenticate({}, "Bearer x.y.z"))).toMatchObject({ code: 450 });
     const throwing = createVerifier({ ...base, getToken: () => { throw new Error("cookie parser bug"); } }); // prettier-ignore
-    expect(await rejectionOf(throwing.authenticate({}, undefined))).toMatchObject({ reason: "internal_error", code: 980 });
+    expect(await rejectionOf(throwing.authenticate({}, undefined))).toMatchObject({
+      reason: "internal_error",
+      code: 980,
+    });
   });
 });

@@ -3,7 +3,17 @@ import { createVerifier, type VerifierOptions } from "bearer-gate";
 import { rejectionOf } from "../helpers.js";
 import { JwksServer, makeKey, type TestKey } from "../fixtures/jwks-server.js";
 import { SEED_COGNITO_ACCESS_TOKEN, SEED_POOL_ID } from "../fixtures/seeds.js";
-import { CLIENT_ID, cognitoAccessClaims, cognitoIdClaims, fixedClock, HMAC_SECRET, NOW, rawToken, signHmac, signRs256 } from "../fixtures/tokens.js";
+import {
+  CLIENT_ID,
+  cognitoAccessClaims,
+  cognitoIdClaims,
+  fixedClock,
+  HMAC_SECRET,
+  NOW,
+  rawToken,
+  signHmac,
+  signRs256,
+} from "../fixtures/tokens.js";
 
 const POOL_ISSUER = `https://cognito-idp.sa-east-1.amazonaws.com/${SEED_POOL_ID}`;
 const bearer = (token: string): string => `Bearer ${token}`;
@@ -24,7 +34,12 @@ beforeEach(() => {
 });
 
 function cognito(options: Partial<VerifierOptions> = {}): VerifierOptions {
-  return { cognito: { userPoolId: SEED_POOL_ID, clientId: CLIENT_ID }, jwksUri: server.jwksUri, clock: fixedClock, ...options };
+  return {
+    cognito: { userPoolId: SEED_POOL_ID, clientId: CLIENT_ID },
+    jwksUri: server.jwksUri,
+    clock: fixedClock,
+    ...options,
+  };
 }
 
 describe("a Cognito verifier on a local JWKS", () => {
@@ -40,26 +55,66 @@ describe("a Cognito verifier on a local JWKS", () => {
   });
 
   it.each<[string, () => string, string]>([
-    ["another pool's token", () => signRs256(cognitoAccessClaims("https://cognito-idp.sa-east-1.amazonaws.com/sa-east-1_other"), key), "wrong_issuer"],
-    ["another app client's token", () => signRs256(cognitoAccessClaims(POOL_ISSUER, { client_id: "someone-else" }), key), "wrong_audience"],
+    [
+      "another pool's token",
+      () => signRs256(cognitoAccessClaims("https://cognito-idp.sa-east-1.amazonaws.com/sa-east-1_other"), key),
+      "wrong_issuer",
+    ],
+    [
+      "another app client's token",
+      () => signRs256(cognitoAccessClaims(POOL_ISSUER, { client_id: "someone-else" }), key),
+      "wrong_audience",
+    ],
     ["an ID token", () => signRs256(cognitoIdClaims(POOL_ISSUER), key), "wrong_token_use"],
-    ["a token without token_use", () => signRs256(cognitoAccessClaims(POOL_ISSUER, { token_use: undefined }), key), "wrong_token_use"],
+    [
+      "a token without token_use",
+      () => signRs256(cognitoAccessClaims(POOL_ISSUER, { token_use: undefined }), key),
+      "wrong_token_use",
+    ],
     ["an expired token", () => signRs256(cognitoAccessClaims(POOL_ISSUER, { exp: NOW - 1 }), key), "expired"],
-    ["a token signed by another key with the same kid", () => signRs256(cognitoAccessClaims(POOL_ISSUER), makeKey({ kid: key.kid })), "invalid_signature"],
-    ["an HS256 token whose secret is the RSA public key (PEM)", () => hmacWithPublicKey("pem"), "algorithm_not_allowed"],
-    ["an HS256 token whose secret is the RSA public key (JWK)", () => hmacWithPublicKey("jwk"), "algorithm_not_allowed"],
-    ["an alg none token", () => rawToken({ alg: "none", kid: key.kid }, cognitoAccessClaims(POOL_ISSUER), ""), "algorithm_not_allowed"],
-    ["an RS512 token when only RS256 is allowed", () => rawToken({ alg: "RS512", kid: key.kid }, cognitoAccessClaims(POOL_ISSUER)), "algorithm_not_allowed"],
+    [
+      "a token signed by another key with the same kid",
+      () => signRs256(cognitoAccessClaims(POOL_ISSUER), makeKey({ kid: key.kid })),
+      "invalid_signature",
+    ],
+    [
+      "an HS256 token whose secret is the RSA public key (PEM)",
+      () => hmacWithPublicKey("pem"),
+      "algorithm_not_allowed",
+    ],
+    [
+      "an HS256 token whose secret is the RSA public key (JWK)",
+      () => hmacWithPublicKey("jwk"),
+      "algorithm_not_allowed",
+    ],
+    [
+      "an alg none token",
+      () => rawToken({ alg: "none", kid: key.kid }, cognitoAccessClaims(POOL_ISSUER), ""),
+      "algorithm_not_allowed",
+    ],
+    [
+      "an RS512 token when only RS256 is allowed",
+      () => rawToken({ alg: "RS512", kid: key.kid }, cognitoAccessClaims(POOL_ISSUER)),
+      "algorithm_not_allowed",
+    ],
     ["the seed's Cognito token (unknown key, expired)", () => SEED_COGNITO_ACCESS_TOKEN, "unknown_key"],
   ])("refuses %s with a 450", async (_name, token, reason) => {
-    expect(await rejectionOf(createVerifier(cognito()).verify(bearer(token())))).toMatchObject({ reason, code: 450, status: 401 });
+    expect(await rejectionOf(createVerifier(cognito()).verify(bearer(token())))).toMatchObject({
+      reason,
+      code: 450,
+      status: 401,
+    });
   });
 
   it("accepts ID tokens when tokenUse asks for them, matching the client against aud", async () => {
     const ids = createVerifier(cognito({ cognito: { userPoolId: SEED_POOL_ID, clientId: CLIENT_ID, tokenUse: "id" } }));
     await expect(ids.verify(bearer(signRs256(cognitoIdClaims(POOL_ISSUER), key)))).resolves.toBeDefined();
-    expect(await rejectionOf(ids.verify(bearer(signRs256(cognitoIdClaims(POOL_ISSUER, { aud: "x" }), key))))).toMatchObject({ reason: "wrong_audience" });
-    expect(await rejectionOf(ids.verify(bearer(signRs256(cognitoAccessClaims(POOL_ISSUER), key))))).toMatchObject({ reason: "wrong_token_use" });
+    expect(
+      await rejectionOf(ids.verify(bearer(signRs256(cognitoIdClaims(POOL_ISSUER, { aud: "x" }), key)))),
+    ).toMatchObject({ reason: "wrong_audience" });
+    expect(await rejectionOf(ids.verify(bearer(signRs256(cognitoAccessClaims(POOL_ISSUER), key))))).toMatchObject({
+      reason: "wrong_token_use",
+    });
     const any = createVerifier(cognito({ cognito: { userPoolId: SEED_POOL_ID, tokenUse: "any" } }));
     await expect(any.verify(bearer(signRs256(cognitoIdClaims(POOL_ISSUER), key)))).resolves.toBeDefined();
     await expect(any.verify(bearer(signRs256(cognitoAccessClaims(POOL_ISSUER), key)))).resolves.toBeDefined();
@@ -68,7 +123,9 @@ describe("a Cognito verifier on a local JWKS", () => {
   it("lets an explicit issuer override the pool's", async () => {
     const verifier = createVerifier(cognito({ issuer: server.issuer }));
     await expect(verifier.verify(bearer(signRs256(cognitoAccessClaims(server.issuer), key)))).resolves.toBeDefined();
-    expect(await rejectionOf(verifier.verify(bearer(signRs256(cognitoAccessClaims(POOL_ISSUER), key))))).toMatchObject({ reason: "wrong_issuer" });
+    expect(await rejectionOf(verifier.verify(bearer(signRs256(cognitoAccessClaims(POOL_ISSUER), key))))).toMatchObject({
+      reason: "wrong_issuer",
+    });
   });
 });
 
@@ -84,7 +141,10 @@ describe("key selection", () => {
     const token = signRs256(cognitoAccessClaims(POOL_ISSUER), key, { kid: null });
     await expect(createVerifier(cognito()).verify(bearer(token))).resolves.toBeDefined();
     server.keys = [key, makeKey()];
-    expect(await rejectionOf(createVerifier(cognito()).verify(bearer(token)))).toMatchObject({ reason: "unknown_key", code: 450 });
+    expect(await rejectionOf(createVerifier(cognito()).verify(bearer(token)))).toMatchObject({
+      reason: "unknown_key",
+      code: 450,
+    });
   });
 
   it("picks up a rotated key after one refetch", async () => {
@@ -125,8 +185,16 @@ describe("key selection", () => {
   it.each<[string, Record<string, unknown>, string]>([
     ["an RSA key under 2048 bits", makeKey({ bits: 1024, kid: "weak" }).jwk, "unknown_key"],
     ["a key for encryption", { ...makeKey({ kid: "enc" }).jwk, use: "enc" }, "unknown_key"],
-    ["a symmetric key", { kty: "oct", k: Buffer.from(HMAC_SECRET).toString("base64url"), kid: "oct", alg: "HS256" }, "unknown_key"],
-    ["an EC key", { ...generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }), kid: "ec" }, "algorithm_not_allowed"],
+    [
+      "a symmetric key",
+      { kty: "oct", k: Buffer.from(HMAC_SECRET).toString("base64url"), kid: "oct", alg: "HS256" },
+      "unknown_key",
+    ],
+    [
+      "an EC key",
+      { ...generateKeyPairSync("ec", { namedCurve: "P-256" }).publicKey.export({ format: "jwk" }), kid: "ec" },
+      "algorithm_not_allowed",
+    ],
     ["a key whose alg is RS512", { ...makeKey({ kid: "rs512" }).jwk, alg: "RS512" }, "algorithm_not_allowed"],
   ])("never uses %s for an RS256 token", async (_name, jwk, reason) => {
     server.keys = [key, { kid: String(jwk["kid"]), privateKey: key.privateKey, jwk }];
@@ -138,17 +206,27 @@ describe("key selection", () => {
 describe("key-server faults answer 503, never 401", () => {
   const token = (): string => signRs256(cognitoAccessClaims(POOL_ISSUER), key);
 
-  it.each(["hang", "error500", "html", "empty", "huge", "redirect"] as const)("when the key server answers %s", async (mode) => {
-    server.mode = mode;
-    const verifier = createVerifier(cognito({ jwksFetch: { timeoutMs: 300 } }));
-    expect(await rejectionOf(verifier.verify(bearer(token())))).toMatchObject({ reason: "keys_unavailable", code: 980, status: 503 });
-  });
+  it.each(["hang", "error500", "html", "empty", "huge", "redirect"] as const)(
+    "when the key server answers %s",
+    async (mode) => {
+      server.mode = mode;
+      const verifier = createVerifier(cognito({ jwksFetch: { timeoutMs: 300 } }));
+      expect(await rejectionOf(verifier.verify(bearer(token())))).toMatchObject({
+        reason: "keys_unavailable",
+        code: 980,
+        status: 503,
+      });
+    },
+  );
 
   it("when the key server is down, and recovers by itself once it is back", async () => {
     await server.down();
     const verifier = createVerifier(cognito());
     try {
-      expect(await rejectionOf(verifier.verify(bearer(token())))).toMatchObject({ reason: "keys_unavailable", code: 980 });
+      expect(await rejectionOf(verifier.verify(bearer(token())))).toMatchObject({
+        reason: "keys_unavailable",
+        code: 980,
+      });
       expect(await rejectionOf(verifier.verify(bearer(token())))).toMatchObject({ reason: "keys_unavailable" });
     } finally {
       await server.up();
@@ -171,7 +249,10 @@ describe("key-server faults answer 503, never 401", () => {
     await verifier.verify(bearer(token()));
     server.mode = "error500";
     const rotated = signRs256(cognitoAccessClaims(POOL_ISSUER), makeKey());
-    expect(await rejectionOf(verifier.verify(bearer(rotated)))).toMatchObject({ reason: "keys_unavailable", code: 980 });
+    expect(await rejectionOf(verifier.verify(bearer(rotated)))).toMatchObject({
+      reason: "keys_unavailable",
+      code: 980,
+    });
     await expect(verifier.verify(bearer(token()))).resolves.toBeDefined(); // known keys keep working
   });
 });
