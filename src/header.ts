@@ -13,6 +13,7 @@ const SCHEME_ALLOWANCE = 64;
  */
 export function readBearer(value: string | undefined, maxTokenLength: number): string {
   if (value === undefined) throw new TokenError("missing_token");
+  if (typeof value !== "string") throw new TokenError("malformed_header"); // a JavaScript caller's array or object
   if (value.length > maxTokenLength + SCHEME_ALLOWANCE) throw new TokenError("token_too_long");
   const token = BEARER.exec(value)?.[1];
   if (token === undefined) throw new TokenError("malformed_header");

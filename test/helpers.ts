@@ -20,3 +20,15 @@ export function thrownBy(fn: () => unknown): unknown {
   }
   throw new Error("returned, but a throw was expected");
 }
+
+/** Runs `fn` with the key-source variables replaced by `env`, then restores the environment. */
+export async function withKeyEnv<T>(env: Record<string, string>, fn: () => T | Promise<T>): Promise<T> {
+  const saved = { ...process.env };
+  for (const name of ["JWT_SECRET", "COGNITO_USER_POOL_ID", "JWKS_URI"]) delete process.env[name];
+  Object.assign(process.env, env);
+  try {
+    return await fn();
+  } finally {
+    process.env = saved;
+  }
+}

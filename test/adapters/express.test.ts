@@ -10,6 +10,7 @@ import {
   requireToken,
   type ExpressOptions,
 } from "bearer-gate/express";
+import { withKeyEnv } from "../helpers.js";
 import { adapterSuite, GUARDS } from "./suite.js";
 import { BODY_401, BODY_450, body403 } from "../fixtures/catalogue.js";
 import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
@@ -95,23 +96,16 @@ describe("the Express adapter", () => {
     expect([res.status, res.text, res.headers["www-authenticate"]]).toEqual([401, BODY_401, "Bearer"]);
   });
 
-  it("fails at startup, naming the variables, when nothing is configured", () => {
-    const saved = { ...process.env };
-    try {
-      for (const name of ["JWT_SECRET", "COGNITO_USER_POOL_ID", "JWKS_URI"]) delete process.env[name];
+  it("fails at startup, naming the variables, when nothing is configured", () =>
+    withKeyEnv({}, () => {
       expect(() => requireToken()).toThrow(ConfigError);
       expect(() => requireToken()).toThrow(/JWT_SECRET.*COGNITO_USER_POOL_ID/);
       expect(() => requireScope()).toThrow(ConfigError);
       expect(() => requireToken({ secret: "" })).toThrow(ConfigError);
-    } finally {
-      process.env = saved;
-    }
-  });
+    }));
 
-  it("reads JWT_SECRET from the environment when given no options", async () => {
-    const saved = { ...process.env };
-    try {
-      process.env["JWT_SECRET"] = HMAC_SECRET;
+  it("reads JWT_SECRET from the environment when given no options", () =>
+    withKeyEnv({ JWT_SECRET: HMAC_SECRET }, async () => {
       const app = express()
         .use(requireToken())
         .get("/", (_req, res) => res.json({ ok: true }));
@@ -123,8 +117,5 @@ describe("the Express adapter", () => {
             .set("Authorization", `Bearer ${signHmac(roomsAccessClaims({ exp: 1 }))}`)
         ).text,
       ).toBe(BODY_450);
-    } finally {
-      process.env = saved;
-    }
-  });
+    }));
 });

@@ -3,6 +3,7 @@ import Koa2 from "koa2";
 import request from "supertest";
 import { ConfigError, TokenError } from "bearer-gate";
 import { authErrorHandler, requireAnyScope, requireScope, requireToken, type KoaOptions } from "bearer-gate/koa";
+import { withKeyEnv } from "../helpers.js";
 import { adapterSuite, GUARDS } from "./suite.js";
 import { BODY_401, body403 } from "../fixtures/catalogue.js";
 import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
@@ -93,15 +94,10 @@ describe("the Koa adapter", () => {
     expect([res.status, res.text, res.headers["www-authenticate"]]).toEqual([401, BODY_401, "Bearer"]);
   });
 
-  it("fails at startup, naming the variables, when nothing is configured", () => {
-    const saved = { ...process.env };
-    try {
-      for (const name of ["JWT_SECRET", "COGNITO_USER_POOL_ID", "JWKS_URI"]) delete process.env[name];
+  it("fails at startup, naming the variables, when nothing is configured", () =>
+    withKeyEnv({}, () => {
       expect(() => requireToken()).toThrow(ConfigError);
       expect(() => requireToken()).toThrow(/JWT_SECRET.*COGNITO_USER_POOL_ID/);
       expect(() => requireAnyScope("a b")).toThrow(ConfigError);
-    } finally {
-      process.env = saved;
-    }
-  });
+    }));
 });

@@ -41,6 +41,10 @@ describe("readBearer", () => {
     });
   });
 
+  it.each([[["Bearer abc.def.ghi"]], [42], [{}]])("refuses the non-string %j as malformed_header", (value) => {
+    expect(thrownBy(() => readBearer(value as unknown as string, 8192))).toMatchObject({ reason: "malformed_header" });
+  });
+
   it("refuses a token longer than the limit as token_too_long", () => {
     expect(thrownBy(() => readBearer(`Bearer ${"a".repeat(101)}`, 100))).toMatchObject({
       reason: "token_too_long",
