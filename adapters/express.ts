@@ -41,7 +41,7 @@ export function requireToken(options?: ExpressOptions): RequestHandler {
   return async function requireToken(req, res, next) {
     if (!respond) deferring.add(req);
     try {
-      const auth = await verifier.authenticate(req, req.headers.authorization);
+      const auth = await verifier.authenticate(req, req.headersDistinct.authorization);
       if (auth !== undefined) req.auth = auth;
     } catch (error) {
       return fail(error, req, res, next);

@@ -39,7 +39,7 @@ export function requireToken(options?: KoaOptions): Middleware {
     if (!respond) deferring.add(ctx);
     let auth: AuthContext | undefined;
     try {
-      auth = await verifier.authenticate(ctx, ctx.request.headers.authorization);
+      auth = await verifier.authenticate(ctx, ctx.req.headersDistinct.authorization);
     } catch (error) {
       return fail(ctx, error);
     }

@@ -1,6 +1,8 @@
 import { TokenError, type Reason } from "./errors.js";
 import type { Policy } from "./options.js";
 
+const MAX_DATE_SECONDS = 8.64e12;
+
 /** The part of the policy that judges claims. */
 type ClaimRules = Pick<
   Policy,
@@ -16,6 +18,8 @@ import type { Claims } from "./types.js";
 export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: number): asserts claims is Claims {
   checkKind(claims, policy);
   if (claims.exp === undefined) refuse("malformed_token", "the token has no exp claim");
+  // ECMA-262 §21.4.1.22: no Date lies past 8.64e15 ms, so expiresAt could not hold a later exp
+  if (Math.abs(claims.exp) > MAX_DATE_SECONDS) refuse("malformed_token", `exp ${claims.exp} is not a date`);
   if (now - policy.clockTolerance >= claims.exp) refuse("expired", `exp ${claims.exp} is past`);
   if (claims.nbf !== undefined && now + policy.clockTolerance < claims.nbf) {
     refuse("not_yet_valid", `nbf ${claims.nbf} is ahead`);

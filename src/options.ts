@@ -88,13 +88,21 @@ const KNOWN_OPTIONS = new Set<string>([
   "secret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked",
 ]); // prettier-ignore
-const KNOWN_FETCH_OPTIONS = ["timeoutMs", "cacheMaxAgeMs", "staleIfErrorMs", "refetchesPerMinute", "maxResponseBytes"];
+const KNOWN_FETCH_OPTIONS = [
+  "timeoutMs",
+  "cacheMaxAgeMs",
+  "staleIfErrorMs",
+  "refetchesPerMinute",
+  "maxResponseBytes",
+  "retryAfterFailureMs",
+];
 const FETCH_DEFAULTS = {
   timeoutMs: 5_000,
   cacheMaxAgeMs: 600_000,
   staleIfErrorMs: 3_600_000,
   refetchesPerMinute: 10,
   maxResponseBytes: 1_048_576,
+  retryAfterFailureMs: 1_000,
 } as const;
 
 /** Checks every option once, at construction, and returns a frozen `Policy`. */
@@ -169,6 +177,7 @@ function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, 
     staleIfErrorMs: setting("staleIfErrorMs", 0),
     refetchesPerMinute: setting("refetchesPerMinute", 0),
     maxResponseBytes: setting("maxResponseBytes", 1024),
+    retryAfterFailureMs: setting("retryAfterFailureMs", 0),
   };
 }
 

@@ -14,7 +14,7 @@ import type { AuthContext, JwtHeader } from "./types.js";
 /** Verifies bearer tokens against one policy. Every method rejects only with a `TokenError`. */
 export interface Verifier<Request = unknown> {
   /** Verifies an `Authorization` header value; a missing header is `missing_token`. */
-  verify(authorization: string | undefined): Promise<AuthContext>;
+  verify(authorization: string | readonly string[] | undefined): Promise<AuthContext>;
   /** Verifies a bare token (no `Bearer` scheme). */
   verifyToken(token: string): Promise<AuthContext>;
   /**
@@ -22,7 +22,10 @@ export interface Verifier<Request = unknown> {
    * `authorization`, and resolves to `undefined` for a request with no credentials when
    * `credentialsRequired` is `false`.
    */
-  authenticate(request: Request, authorization: string | undefined): Promise<AuthContext | undefined>;
+  authenticate(
+    request: Request,
+    authorization: string | readonly string[] | undefined,
+  ): Promise<AuthContext | undefined>;
 }
 
 /**
@@ -54,7 +57,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     }
   }
 
-  async function verify(authorization: string | undefined): Promise<AuthContext> {
+  async function verify(authorization: string | readonly string[] | undefined): Promise<AuthContext> {
     try {
       return await verifyToken(readBearer(authorization, policy.maxTokenLength));
     } catch (error) {
@@ -62,7 +65,10 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     }
   }
 
-  async function authenticate(request: Request, authorization: string | undefined): Promise<AuthContext | undefined> {
+  async function authenticate(
+    request: Request,
+    authorization: string | readonly string[] | undefined,
+  ): Promise<AuthContext | undefined> {
     let token: string | undefined;
     try {
       if (policy.getToken === undefined) {

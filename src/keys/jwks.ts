@@ -16,6 +16,11 @@ export interface JwksFetchOptions {
   refetchesPerMinute?: number | undefined;
   /** The largest key set read, in bytes. Default 1048576 (1 MiB). */
   maxResponseBytes?: number | undefined;
+  /**
+   * After a failed download, how long no new one is tried, in ms. Default 1000. In between, requests
+   * use the stale key set or answer 503 at once, so a dead key server costs neither side much.
+   */
+  retryAfterFailureMs?: number | undefined;
 }
 
 /** The key-set settings once checked. */
@@ -27,9 +32,6 @@ interface Jwk {
   readonly key: KeyObject;
 }
 
-// A failed download is not tried again for this long, so an outage costs the key server at most
-// one request a second and costs the API's clients no waiting on a known-dead server.
-const RETRY_AFTER_FAILURE_MS = 1000;
 const MIN_RSA_BITS = 2048;
 const EC_CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
 
@@ -83,7 +85,7 @@ export class JwksKeys {
     const age = performance.now() - this.#fetchedAt;
     if (age < this.#settings.cacheMaxAgeMs) return;
     const usableStale = this.#keys.length > 0 && age < this.#settings.cacheMaxAgeMs + this.#settings.staleIfErrorMs;
-    if (usableStale && performance.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) return;
+    if (usableStale && performance.now() - this.#failedAt < this.#settings.retryAfterFailureMs) return;
     try {
       await this.#refreshOrThrow();
     } catch (error) {
@@ -102,7 +104,7 @@ export class JwksKeys {
 
   async #refreshOrThrow(): Promise<void> {
     if (this.#inflight === undefined) {
-      if (performance.now() - this.#failedAt < RETRY_AFTER_FAILURE_MS) {
+      if (performance.now() - this.#failedAt < this.#settings.retryAfterFailureMs) {
         throw new TokenError("keys_unavailable", undefined, { cause: new Error("the last key-set download failed") });
       }
       this.#inflight = this.#download().finally(() => {

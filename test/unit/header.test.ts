@@ -41,8 +41,16 @@ describe("readBearer", () => {
     });
   });
 
-  it.each([[["Bearer abc.def.ghi"]], [42], [{}]])("refuses the non-string %j as malformed_header", (value) => {
+  it.each([[42], [{}], [[42]]])("refuses the non-string %j as malformed_header", (value) => {
     expect(thrownBy(() => readBearer(value as unknown as string, 8192))).toMatchObject({ reason: "malformed_header" });
+  });
+
+  it("reads one header given as a list, refuses several, and takes an empty list as none", () => {
+    expect(readBearer(["Bearer abc.def.ghi"], 8192)).toBe("abc.def.ghi");
+    expect(thrownBy(() => readBearer(["Bearer abc.def.ghi", "Bearer abc.def.ghi"], 8192))).toMatchObject({
+      reason: "malformed_header",
+    });
+    expect(thrownBy(() => readBearer([], 8192))).toMatchObject({ reason: "missing_token" });
   });
 
   it("refuses a token longer than the limit as token_too_long", () => {
