@@ -1,7 +1,17 @@
 import type { RequestListener } from "node:http";
 import type { VerifierOptions } from "bearer-gate";
 import { JwksServer, makeKey, type TestKey } from "../fixtures/jwks-server.js";
-import { BODY_400, BODY_401, BODY_450, BODY_980, body403 } from "../fixtures/catalogue.js";
+import {
+  BODY_400,
+  BODY_401,
+  BODY_450,
+  BODY_980,
+  body403,
+  INVALID_REQUEST,
+  invalid,
+  SCOPE,
+  TOO_LONG,
+} from "../fixtures/catalogue.js";
 import { SEED_COGNITO_ACCESS_TOKEN, SEED_POOL_ID } from "../fixtures/seeds.js";
 import {
   CLIENT_ID,
@@ -26,6 +36,9 @@ export const GUARDS = {
 export interface CaseWorld {
   readonly server: JwksServer;
   readonly key: TestKey;
+  /** A key server of the attacker's, which no request may ever reach. */
+  readonly attacker: JwksServer;
+  readonly attackerKey: TestKey;
   /** Options pointing at the local key server, with the revocation and claim rules the rows use. */
   readonly options: VerifierOptions;
 }
@@ -33,20 +46,14 @@ export interface CaseWorld {
 export interface Case {
   readonly name: string;
   readonly path?: string;
-  readonly authorization: (world: CaseWorld) => string | undefined;
+  /** The Authorization header; a list sends it several times. */
+  readonly authorization: (world: CaseWorld) => string | string[] | undefined;
   readonly status: number;
   readonly body: string;
   readonly challenge: string | undefined;
   /** Options to use instead of the world's. */
   readonly options?: (world: CaseWorld) => VerifierOptions;
 }
-
-const invalid = (description: string): string => `Bearer error="invalid_token", error_description="${description}"`;
-const INVALID_REQUEST =
-  'Bearer error="invalid_request", error_description="The Authorization header must be Bearer followed by one token"';
-const TOO_LONG = 'Bearer error="invalid_request", error_description="The access token is too long"';
-const SCOPE = (scope: string): string =>
-  `Bearer error="insufficient_scope", error_description="The access token lacks a required scope", scope="${scope}"`;
 
 /** A valid token for the world's key, with these claims changed. */
 export function tokenFor(world: CaseWorld, claims: Record<string, unknown> = {}, header = {}): string {

@@ -1,29 +1,47 @@
 import request from "supertest";
-import { CASES, GUARDS, PASSING, tokenFor, worldOptions, type CaseWorld, type MakeApp } from "./cases.js";
+import { CASES, GUARDS, PASSING, tokenFor, worldOptions, type Case, type CaseWorld, type MakeApp } from "./cases.js";
+import { HOSTILE, ODD_BUT_VALID, unusableKeys } from "./hostile.js";
+import { BODY_400 } from "../fixtures/catalogue.js";
+import { listen, rawRequest } from "../fixtures/http.js";
 import { JwksServer, makeKey } from "../fixtures/jwks-server.js";
 
 export { GUARDS };
 
-/** Runs the whole table of cases through one adapter, over real HTTP. */
+/** Starts the key servers one adapter's table runs against. */
+async function startWorld(): Promise<CaseWorld> {
+  const key = makeKey();
+  const server = await JwksServer.start([key, makeKey(), ...unusableKeys()]);
+  const attackerKey = makeKey();
+  const attacker = await JwksServer.start([attackerKey]);
+  return { server, key, attacker, attackerKey, options: worldOptions(server) };
+}
+
+/** Runs the tables of cases through one adapter, over real HTTP. */
 export function adapterSuite(label: string, makeApp: MakeApp): void {
-  describe(`${label}: the catalogue over HTTP`, () => {
+  describe(`${label}: every answer over HTTP`, () => {
     let world: CaseWorld;
     beforeAll(async () => {
-      const server = await JwksServer.start([makeKey()]);
-      world = { server, key: server.keys[0]!, options: worldOptions(server) };
+      world = await startWorld();
     });
-    afterAll(() => world.server.close());
+    afterAll(async () => {
+      await world.server.close();
+      await world.attacker.close();
+    });
 
-    it.each(CASES)("answers $status to $name, and the handler never runs", async (row) => {
+    async function send(row: Case): Promise<void> {
       const calls: string[] = [];
       const app = makeApp({ ...(row.options?.(world) ?? world.options) }, calls);
       const authorization = row.authorization(world);
       const req = request(app).get(row.path ?? "/");
-      const res = await (authorization === undefined ? req : req.set("Authorization", authorization));
+      // superagent sends a list as several header lines; its types only admit that for Cookie
+      const res = await (authorization === undefined ? req : req.set("Authorization", authorization as string));
       expect([res.status, res.text, res.headers["www-authenticate"]]).toEqual([row.status, row.body, row.challenge]);
       expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
       expect(calls).toEqual([]);
-    });
+    }
+
+    it.each(CASES)("answers $status to $name, and the handler never runs", send);
+    it.each(HOSTILE)("answers $status to $name, and the handler never runs", send);
 
     it.each(PASSING)("lets a valid token through to $name", async ({ path, scope }) => {
       const calls: string[] = [];
@@ -33,6 +51,64 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       expect(res.status).toBe(200);
       expect(res.body).toEqual({ sub: "2f190942-c269-4124-93d7-5a7fa90144c9", scopes: scope.split(" ") });
       expect(calls).toEqual([path]);
+    });
+
+    it.each(ODD_BUT_VALID)("lets $name through", async ({ authorization }) => {
+      const res = await request(makeApp({ ...world.options }, []))
+        .get("/")
+        .set("Authorization", authorization(world));
+      expect(res.status).toBe(200);
+    });
+
+    it("never fetches from a URL a token names (jku, x5u)", () => {
+      expect(world.attacker.requests).toBe(0);
+    });
+
+    it("leaves Object.prototype untouched by __proto__, constructor and prototype claims", async () => {
+      const hostile = {
+        ["__proto__"]: { polluted: "yes" },
+        constructor: { prototype: { polluted: "yes" } },
+        prototype: { polluted: "yes" },
+      };
+      const res = await request(makeApp({ ...world.options }, []))
+        .get("/")
+        .set("Authorization", tokenFor(world, hostile));
+      expect(res.status).toBe(200);
+      expect(Object.prototype).not.toHaveProperty("polluted");
+      expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+    });
+
+    it("answers a 100 KB Authorization header with 400 when the server admits it, and Node refuses it by default", async () => {
+      const header = `Bearer ${"a".repeat(100_000)}`;
+      const roomy = await listen(makeApp({ ...world.options }, []), { maxHeaderSize: 200_000 });
+      const strict = await listen(makeApp({ ...world.options }, []));
+      try {
+        const res = await request(roomy.url).get("/").set("Authorization", header);
+        expect([res.status, res.text]).toEqual([401, BODY_400]);
+        const refused = await rawRequest(strict.port, `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: ${header}\r\n\r\n`);
+        expect(refused).toMatch(/^HTTP\/1\.1 431 /);
+      } finally {
+        await roomy.close();
+        await strict.close();
+      }
+    });
+
+    it("never runs the handler for control characters in the header (Node's parser or ours refuses them)", async () => {
+      const calls: string[] = [];
+      const app = await listen(makeApp({ ...world.options }, calls));
+      try {
+        for (const char of ["\u0000", "\u0001", "\u001b", "\u007f"]) {
+          const answer = await rawRequest(
+            app.port,
+            `GET / HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a${char}b.c.d\r\nConnection: close\r\n\r\n`,
+          );
+          expect(answer).toMatch(/^HTTP\/1\.1 40[01] /);
+          if (answer.startsWith("HTTP/1.1 401")) expect(answer.endsWith(BODY_400)).toBe(true);
+        }
+        expect(calls).toEqual([]);
+      } finally {
+        await app.close();
+      }
     });
 
     it("lets a request without credentials through with no auth context when credentialsRequired is false", async () => {
