@@ -11,6 +11,7 @@ import {
   type ExpressOptions,
 } from "bearer-gate/express";
 import { withKeyEnv } from "../helpers.js";
+import { faultSuite } from "./faults.js";
 import { adapterSuite, GUARDS } from "./suite.js";
 import { BODY_401, BODY_450, body403 } from "../fixtures/catalogue.js";
 import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
@@ -33,6 +34,7 @@ function makeApp(factory: Factory, options: ExpressOptions, calls: string[]): Ex
 }
 
 adapterSuite("Express 5", (options, calls) => makeApp(express, options, calls));
+faultSuite("Express 5", (options, calls) => makeApp(express, options, calls));
 adapterSuite("Express 4", (options, calls) => makeApp(express4, options, calls));
 
 describe("the Express adapter", () => {

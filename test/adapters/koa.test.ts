@@ -4,6 +4,7 @@ import request from "supertest";
 import { ConfigError, TokenError } from "bearer-gate";
 import { authErrorHandler, requireAnyScope, requireScope, requireToken, type KoaOptions } from "bearer-gate/koa";
 import { withKeyEnv } from "../helpers.js";
+import { faultSuite } from "./faults.js";
 import { adapterSuite, GUARDS } from "./suite.js";
 import { BODY_401, body403 } from "../fixtures/catalogue.js";
 import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
@@ -35,6 +36,7 @@ function makeApp(App: KoaClass, options: KoaOptions, calls: string[]): Koa {
 }
 
 adapterSuite("Koa 3", (options, calls) => makeApp(Koa, options, calls).callback());
+faultSuite("Koa 3", (options, calls) => makeApp(Koa, options, calls).callback());
 adapterSuite("Koa 2", (options, calls) => makeApp(Koa2, options, calls).callback());
 
 describe("the Koa adapter", () => {
