@@ -245,6 +245,34 @@ export const CASES: readonly Case[] = [
     challenge: undefined,
   },
   {
+    name: "a getToken hook that throws",
+    authorization: (w) => tokenFor(w),
+    options: (w) => ({
+      ...w.options,
+      getToken: () => {
+        throw new Error("cookie parser bug");
+      },
+    }),
+    status: 503,
+    body: BODY_980,
+    challenge: undefined,
+  },
+  {
+    name: "a requiredClaims predicate that throws",
+    authorization: (w) => tokenFor(w),
+    options: (w) => ({
+      ...w.options,
+      requiredClaims: {
+        tenant: () => {
+          throw new Error("predicate bug");
+        },
+      },
+    }),
+    status: 503,
+    body: BODY_980,
+    challenge: undefined,
+  },
+  {
     name: "an isRevoked hook that throws",
     authorization: (w) => tokenFor(w, { jti: "explode" }),
     status: 503,
