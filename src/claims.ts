@@ -20,10 +20,7 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
   if (claims.exp === undefined) refuse("malformed_token", "the token has no exp claim");
   // ECMA-262 §21.4.1.22: no Date lies past 8.64e15 ms, so expiresAt could not hold a later exp
   if (Math.abs(claims.exp) > MAX_DATE_SECONDS) refuse("malformed_token", `exp ${claims.exp} is not a date`);
-  if (now - policy.clockTolerance >= claims.exp) refuse("expired", `exp ${claims.exp} is past`);
-  if (claims.nbf !== undefined && now + policy.clockTolerance < claims.nbf) {
-    refuse("not_yet_valid", `nbf ${claims.nbf} is ahead`);
-  }
+  checkTimes(claims as Claims, policy.clockTolerance, now);
   if (policy.issuers !== undefined && (claims.iss === undefined || !policy.issuers.has(claims.iss))) {
     refuse("wrong_issuer", `iss ${String(claims.iss)} is not allowed`);
   }
@@ -35,6 +32,17 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
     const client = claims["token_use"] === "id" ? claims.aud : claims["client_id"];
     if (!matchesAny(client, policy.clientIds)) refuse("wrong_audience", "the client id is not allowed");
   }
+  checkRequired(claims, policy);
+}
+
+/** `exp` and `nbf` against `now` (seconds), give or take `tolerance`: on every request, cached or not. */
+export function checkTimes(claims: Claims, tolerance: number, now: number): void {
+  if (now - tolerance >= claims.exp) refuse("expired", `exp ${claims.exp} is past`);
+  if (claims.nbf !== undefined && now + tolerance < claims.nbf) refuse("not_yet_valid", `nbf ${claims.nbf} is ahead`);
+}
+
+/** The required claims; their predicates may read outside state, so they run on every request. */
+export function checkRequired(claims: Partial<Claims>, policy: Pick<ClaimRules, "requiredClaims">): void {
   for (const [name, matches] of policy.requiredClaims) {
     if (!matches(claims[name])) refuse("claim_mismatch", `claim ${name} does not match`);
   }

@@ -4,6 +4,7 @@ import type { JwksFetchOptions, JwksSettings } from "./keys/jwks.js";
 import { secretKey } from "./keys/secret.js";
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "./types.js";
+import type { TokenCacheOptions } from "./cache.js";
 
 /** HMAC algorithms, for a `secret`. */
 export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
@@ -48,6 +49,11 @@ export interface VerifierOptions<Request = unknown> {
   getToken?: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
   /** `true` refuses the token as `revoked`. Runs on every request. */
   isRevoked?: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
+  /**
+   * The verified-token cache: on by default (10000 tokens, 16 MiB); `false` turns it off. A hit skips
+   * the signature check only: the clock, required claims and `isRevoked` apply on every request.
+   */
+  tokenCache?: TokenCacheOptions | false | undefined;
 }
 
 /** Where the keys come from, once checked. */
@@ -70,6 +76,7 @@ export interface Policy<Request = unknown> {
   readonly credentialsRequired: boolean;
   readonly getToken: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
   readonly isRevoked: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
+  readonly tokenCache: TokenCacheOptions | false;
 }
 
 const HMAC_ALGS: readonly string[] = ["HS256", "HS384", "HS512"];
@@ -86,7 +93,7 @@ const PUBLIC_KEY_ALGS: readonly string[] = [
 ];
 const KNOWN_OPTIONS = new Set<string>([
   "secret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
-  "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked",
+  "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked", "tokenCache",
 ]); // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
   "timeoutMs",
@@ -141,6 +148,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     credentialsRequired: bool(input.credentialsRequired, "credentialsRequired", true),
     getToken: fn(input.getToken, "getToken"),
     isRevoked: fn(input.isRevoked, "isRevoked"),
+    tokenCache: cacheOptions(input.tokenCache),
   });
 }
 
@@ -179,6 +187,15 @@ function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, 
     maxResponseBytes: setting("maxResponseBytes", 1024),
     retryAfterFailureMs: setting("retryAfterFailureMs", 0),
   };
+}
+
+function cacheOptions(input: unknown): TokenCacheOptions | false {
+  if (input === false) return false;
+  if (input === undefined) return {};
+  if (input === null || typeof input !== "object") throw new ConfigError("`tokenCache` must be an object or false.");
+  const stray = Object.keys(input).filter((key) => key !== "maxEntries" && key !== "maxBytes");
+  if (stray.length > 0) throw new ConfigError(`unknown \`tokenCache\` option(s): ${stray.join(", ")}.`);
+  return input;
 }
 
 function claimMatchers(input: VerifierOptions["requiredClaims"]): Policy["requiredClaims"] {

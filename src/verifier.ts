@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
 import type { Algorithm } from "jsonwebtoken";
-import { checkClaims } from "./claims.js";
+import { TokenCache } from "./cache.js";
+import { checkClaims, checkRequired, checkTimes } from "./claims.js";
 import { buildAuthContext } from "./context.js";
 import { decodeJwt } from "./decode.js";
 import { TokenError, toTokenError } from "./errors.js";
@@ -9,11 +10,11 @@ import { JwksKeys } from "./keys/jwks.js";
 import { normalizeOptions, type KeySource, type VerifierOptions } from "./options.js";
 import { parseScopes } from "./scopes.js";
 import { verifySignature } from "./signature.js";
-import type { AuthContext, JwtHeader } from "./types.js";
+import type { AuthContext, Claims, JwtHeader } from "./types.js";
 
 /** Verifies bearer tokens against one policy. Every method rejects only with a `TokenError`. */
 export interface Verifier<Request = unknown> {
-  /** Verifies an `Authorization` header value; a missing header is `missing_token`. */
+  /** Verifies an `Authorization` header value (or the list of them); a missing header is `missing_token`. */
   verify(authorization: string | readonly string[] | undefined): Promise<AuthContext>;
   /** Verifies a bare token (no `Bearer` scheme). */
   verifyToken(token: string): Promise<AuthContext>;
@@ -28,6 +29,12 @@ export interface Verifier<Request = unknown> {
   ): Promise<AuthContext | undefined>;
 }
 
+interface Keys {
+  resolve(header: JwtHeader): KeyObject | Promise<KeyObject>;
+  /** Names the key set in use; a cached verification holds only under the same stamp. */
+  stamp(): number;
+}
+
 /**
  * Checks the options (a bad one throws a `ConfigError` now, not at the first request) and returns
  * a verifier.
@@ -37,44 +44,62 @@ export interface Verifier<Request = unknown> {
  */
 export function createVerifier<Request = unknown>(options: VerifierOptions<Request>): Verifier<Request> {
   const policy = normalizeOptions(options);
-  const resolveKey = keyResolver(policy.keySource);
+  const keys = keysFor(policy.keySource);
+  const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
 
   // the only place that knows the order of the steps; the clock is read once per request
   async function verifyToken(token: string): Promise<AuthContext> {
     try {
       const now = policy.clock() / 1000;
-      const { header, payload } = decodeJwt(checkTokenLength(token, policy.maxTokenLength));
-      if (!policy.algorithms.has(header.alg)) {
-        throw new TokenError("algorithm_not_allowed", undefined, { cause: new Error(`alg ${header.alg}`) });
+      checkTokenLength(token, policy.maxTokenLength);
+      const hit = cache?.get(token, keys.stamp());
+      let claims: Claims, scopes: readonly string[];
+      if (hit === undefined) {
+        ({ claims, scopes } = await verifySigned(token, now));
+      } else {
+        ({ claims, scopes } = hit); // signature and claims verified under these very keys
+        checkTimes(claims, policy.clockTolerance, now);
+        checkRequired(claims, policy);
       }
-      verifySignature(token, await resolveKey(header), header.alg as Algorithm);
-      checkClaims(payload, policy, now);
-      const scopes = parseScopes(payload[policy.scopeClaim]);
-      if (policy.isRevoked !== undefined && (await policy.isRevoked(payload))) throw new TokenError("revoked");
-      return buildAuthContext(token, payload, scopes, now);
+      if (policy.isRevoked !== undefined && (await policy.isRevoked(claims))) throw new TokenError("revoked");
+      return buildAuthContext(token, claims, scopes, now);
     } catch (error) {
       throw toTokenError(error);
     }
   }
 
-  async function verify(authorization: string | readonly string[] | undefined): Promise<AuthContext> {
-    try {
-      return await verifyToken(readBearer(authorization, policy.maxTokenLength));
-    } catch (error) {
-      throw toTokenError(error);
+  async function verifySigned(token: string, now: number): Promise<{ claims: Claims; scopes: readonly string[] }> {
+    const { header, payload } = decodeJwt(token);
+    if (!policy.algorithms.has(header.alg)) {
+      throw new TokenError("algorithm_not_allowed", undefined, { cause: new Error(`alg ${header.alg}`) });
     }
+    verifySignature(token, await keys.resolve(header), header.alg as Algorithm);
+    checkClaims(payload, policy, now);
+    const scopes = parseScopes(payload[policy.scopeClaim]);
+    cache?.set(token, payload, scopes, keys.stamp(), now);
+    return { claims: payload, scopes };
+  }
+
+  function verify(authorization: string | readonly string[] | undefined): Promise<AuthContext> {
+    let token: string;
+    try {
+      token = readBearer(authorization, policy.maxTokenLength);
+    } catch (error) {
+      return Promise.reject(toTokenError(error));
+    }
+    return verifyToken(token);
   }
 
   async function authenticate(
     request: Request,
     authorization: string | readonly string[] | undefined,
   ): Promise<AuthContext | undefined> {
-    let token: string | undefined;
+    if (policy.getToken === undefined) {
+      if (authorization === undefined && !policy.credentialsRequired) return undefined;
+      return verify(authorization);
+    }
+    let token: unknown;
     try {
-      if (policy.getToken === undefined) {
-        if (authorization === undefined && !policy.credentialsRequired) return undefined;
-        return await verify(authorization);
-      }
       token = await policy.getToken(request);
     } catch (error) {
       throw toTokenError(error);
@@ -83,16 +108,17 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
       if (!policy.credentialsRequired) return undefined;
       throw new TokenError("missing_token");
     }
-    if (typeof token !== "string")
+    if (typeof token !== "string") {
       throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
+    }
     return verifyToken(token);
   }
 
   return Object.freeze({ verify, verifyToken, authenticate });
 }
 
-function keyResolver(source: KeySource): (header: JwtHeader) => KeyObject | Promise<KeyObject> {
-  if (source.kind === "secret") return () => source.key;
+function keysFor(source: KeySource): Keys {
+  if (source.kind === "secret") return { resolve: () => source.key, stamp: () => 0 };
   const keys = new JwksKeys(source);
-  return (header) => keys.resolve(header);
+  return { resolve: (header) => keys.resolve(header), stamp: () => keys.stamp() };
 }

@@ -48,6 +48,8 @@ export class JwksKeys {
   #failedAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
   #refetches: number[] = [];
+  #generation = 0;
+  #fingerprint = "";
 
   constructor(settings: JwksSettings) {
     this.#settings = settings;
@@ -58,6 +60,14 @@ export class JwksKeys {
       rateLimit: false,
       fetcher: (uri) => fetchJson(uri, limits) as Promise<{ keys: jwksRsa.JSONWebKey[] }>,
     });
+  }
+
+  /**
+   * Names the key set a verification was made under: it changes when the keys change, and is -1
+   * while the set is past its age, so that no cached verification outlives a change of keys.
+   */
+  stamp(): number {
+    return performance.now() - this.#fetchedAt < this.#settings.cacheMaxAgeMs ? this.#generation : -1;
   }
 
   /** The key that verifies a token with this header. */
@@ -124,6 +134,11 @@ export class JwksKeys {
         return [{ kid: signingKey.kid || undefined, alg: signingKey.alg || undefined, key }];
       });
       if (keys.length === 0) throw new Error("the key set holds no usable signing key");
+      const fingerprint = keys
+        .map(({ kid, alg, key }) => `${kid}:${alg}:${key.export({ format: "der", type: "spki" }).toString("base64")}`)
+        .join("|");
+      if (fingerprint !== this.#fingerprint) this.#generation += 1;
+      this.#fingerprint = fingerprint;
       this.#keys = keys;
       this.#fetchedAt = performance.now();
     } catch (cause) {

@@ -91,6 +91,41 @@ describe("properties", () => {
     expect(Math.min(seen.resolved, seen.refused)).toBeGreaterThan(30);
   });
 
+  it("answers a cache hit exactly as a miss, whatever the claims and however the clock moved", async () => {
+    let now = NOW;
+    const options = {
+      secret: HMAC_SECRET,
+      clock: () => now * 1000,
+      issuer: ISSUER,
+      audience: ROOMS_AUDIENCE,
+      clockTolerance: 2,
+    };
+    const settle = (promise: Promise<unknown>): Promise<unknown> =>
+      promise.then(
+        (auth) => ({ auth }),
+        (error: unknown) => ({ reason: (error as TokenError).reason }),
+      );
+    await fc.assert(
+      fc.asyncProperty(
+        claimsArbitrary,
+        fc.integer({ min: -200, max: 200_000 }),
+        async ({ extra, ...registered }, drift) => {
+          const token = `Bearer ${signHmac({ ...extra, ...registered })}`;
+          const cached = createVerifier(options);
+          now = NOW;
+          await settle(cached.verify(token)); // fills the cache when the token is good now
+          now = NOW + drift;
+          const [hit, miss] = await Promise.all([
+            settle(cached.verify(token)),
+            settle(createVerifier({ ...options, tokenCache: false }).verify(token)),
+          ]);
+          expect(hit).toEqual(miss);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it("refuses any JSON that is not an object as claims", async () => {
     await fc.assert(
       fc.asyncProperty(

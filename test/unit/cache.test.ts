@@ -1,0 +1,119 @@
+import jwt from "jsonwebtoken";
+import { ConfigError, createVerifier, type VerifierOptions } from "bearer-gate";
+import { TokenCache } from "../../src/cache.js";
+import { rejectionOf, thrownBy } from "../helpers.js";
+import { HMAC_SECRET, NOW, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
+
+const bearer = (token: string): string => `Bearer ${token}`;
+
+describe("the verified-token cache", () => {
+  let now = NOW;
+  const base: VerifierOptions = { secret: HMAC_SECRET, clock: () => now * 1000 };
+  beforeEach(() => {
+    now = NOW;
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  it("checks a repeated token's signature once, and every time with tokenCache: false", async () => {
+    const signatureChecks = jest.spyOn(jwt, "verify");
+    const token = bearer(signHmac(roomsAccessClaims()));
+    const cached = createVerifier(base);
+    await cached.verify(token);
+    await cached.verify(token);
+    expect(signatureChecks).toHaveBeenCalledTimes(1);
+    const uncached = createVerifier({ ...base, tokenCache: false });
+    await uncached.verify(token);
+    await uncached.verify(token);
+    expect(signatureChecks).toHaveBeenCalledTimes(3);
+  });
+
+  it("answers a hit exactly as a miss, with expiresIn counted from the clock", async () => {
+    const token = bearer(signHmac(roomsAccessClaims()));
+    const cached = createVerifier(base);
+    const uncached = createVerifier({ ...base, tokenCache: false });
+    const first = await cached.verify(token);
+    now += 100;
+    const [hit, miss] = await Promise.all([cached.verify(token), uncached.verify(token)]);
+    expect(hit).toEqual(miss);
+    expect(hit.expiresIn).toBe(first.expiresIn - 100);
+    expect(hit.expiresAt).not.toBe(first.expiresAt); // a Date of its own each time
+    expect(Object.isFrozen(hit.claims) && Object.isFrozen(hit.scopes)).toBe(true);
+  });
+
+  it("re-applies exp and nbf against the clock on every hit", async () => {
+    const verifier = createVerifier({ ...base, clockTolerance: 5 });
+    const token = bearer(signHmac(roomsAccessClaims({ exp: NOW + 60, nbf: NOW - 1 })));
+    await verifier.verify(token);
+    now = NOW - 7;
+    expect(await rejectionOf(verifier.verify(token))).toMatchObject({ reason: "not_yet_valid" });
+    now = NOW + 64;
+    await expect(verifier.verify(token)).resolves.toHaveProperty("expiresIn", 0);
+    now = NOW + 65;
+    expect(await rejectionOf(verifier.verify(token))).toMatchObject({ reason: "expired" });
+  });
+
+  it("runs isRevoked and required-claim predicates on every hit", async () => {
+    const revoked = new Set<unknown>();
+    const isRevoked = jest.fn((claims: { jti?: string }) => revoked.has(claims.jti));
+    let allowed = true;
+    const verifier = createVerifier({ ...base, isRevoked, requiredClaims: { uid: () => allowed } });
+    const token = bearer(signHmac(roomsAccessClaims({ jti: "j1" })));
+    await verifier.verify(token);
+    revoked.add("j1");
+    expect(await rejectionOf(verifier.verify(token))).toMatchObject({ reason: "revoked" });
+    revoked.clear();
+    allowed = false;
+    expect(await rejectionOf(verifier.verify(token))).toMatchObject({ reason: "claim_mismatch" });
+    expect(isRevoked).toHaveBeenCalledTimes(2);
+  });
+
+  it("refuses bad tokenCache options at construction", () => {
+    for (const tokenCache of [{ maxEntries: 0 }, { maxBytes: 1.5 }, { size: 3 }, 5]) {
+      expect(thrownBy(() => createVerifier({ ...base, tokenCache } as VerifierOptions))).toBeInstanceOf(ConfigError);
+    }
+  });
+});
+
+describe("TokenCache", () => {
+  const claims = (exp: number) => Object.freeze({ exp });
+
+  it("keeps at most maxEntries, dropping the oldest first", () => {
+    const cache = new TokenCache({ maxEntries: 3 });
+    for (const token of ["a", "b", "c", "d", "e"]) cache.set(token, claims(NOW + 60), [], 0, NOW);
+    expect(cache.size).toBe(3);
+    expect(["a", "b", "c", "d", "e"].map((token) => cache.get(token, 0) !== undefined)).toEqual([
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+  });
+
+  it("keeps its estimated bytes within maxBytes, and skips a token larger than all of it", () => {
+    const cache = new TokenCache({ maxBytes: 4096 });
+    for (let i = 0; i < 100; i++) cache.set(`${i}`.padEnd(500, "x"), claims(NOW + 60), [], 0, NOW);
+    expect(cache.bytes).toBeLessThanOrEqual(4096);
+    expect(cache.size).toBeGreaterThan(0);
+    cache.set("y".repeat(5000), claims(NOW + 60), [], 0, NOW);
+    expect(cache.get("y".repeat(5000), 0)).toBeUndefined();
+  });
+
+  it("drops entries already past their exp as new ones come", () => {
+    const cache = new TokenCache({});
+    cache.set("old", claims(NOW + 1), [], 0, NOW);
+    cache.set("new", claims(NOW + 60), [], 0, NOW + 2);
+    expect([cache.get("old", 0), cache.size]).toEqual([undefined, 1]);
+  });
+
+  it("never answers under another key-set stamp, nor while the keys are past their age", () => {
+    const cache = new TokenCache({});
+    cache.set("t", claims(NOW + 60), [], 1, NOW);
+    expect(cache.get("t", -1)).toBeUndefined();
+    expect(cache.get("t", 1)).toBeDefined();
+    expect(cache.get("t", 2)).toBeUndefined();
+    expect(cache.size).toBe(0);
+    cache.set("u", claims(NOW + 60), [], -1, NOW);
+    expect(cache.size).toBe(0);
+  });
+});
