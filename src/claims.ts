@@ -36,7 +36,11 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
 }
 
 /** `exp` and `nbf` against `now` (seconds), give or take `tolerance`: on every request, cached or not. */
-export function checkTimes(claims: Claims, tolerance: number, now: number): void {
+export function checkTimes(
+  claims: { readonly exp: number; readonly nbf?: number | undefined },
+  tolerance: number,
+  now: number,
+): void {
   if (now - tolerance >= claims.exp) refuse("expired", `exp ${claims.exp} is past`);
   if (claims.nbf !== undefined && now + tolerance < claims.nbf) refuse("not_yet_valid", `nbf ${claims.nbf} is ahead`);
 }

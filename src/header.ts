@@ -1,15 +1,17 @@
 import { TokenError } from "./errors.js";
 
-// RFC 6750 §2.1 with the token limited to what a JWS compact serialisation can hold:
-// base64url segments and dots. One or more spaces after the case-insensitive scheme.
-const BEARER = /^bearer +([A-Za-z0-9_.-]+)$/i;
-// Room for the scheme and its spaces, so an absurd header is refused before the regex reads it.
+// RFC 6750 §2.1: the case-insensitive scheme, one or more spaces, then the token
+const SCHEME = /^bearer +/i;
+// A JWS compact serialisation holds base64url segments and dots, nothing else.
+const TOKEN_CHARS = /^[A-Za-z0-9_.-]+$/;
+// Room for the scheme and its spaces, so an absurd header is refused before anything reads it.
 const SCHEME_ALLOWANCE = 64;
 
 /**
  * Reads the token out of an `Authorization` header value, or the list of them a request carried.
+ * Its characters are checked by `checkTokenChars`, which a cache hit (a token known good) skips.
  * @throws TokenError `missing_token` when there is no header, `token_too_long`, or
- * `malformed_header` when the value is not `Bearer <one token>` or the header came more than once.
+ * `malformed_header` when the value is not `Bearer <token>` or the header came more than once.
  */
 export function readBearer(header: string | readonly string[] | undefined, maxTokenLength: number): string {
   let value: unknown = header;
@@ -22,9 +24,14 @@ export function readBearer(header: string | readonly string[] | undefined, maxTo
   if (value === undefined) throw new TokenError("missing_token");
   if (typeof value !== "string") throw new TokenError("malformed_header");
   if (value.length > maxTokenLength + SCHEME_ALLOWANCE) throw new TokenError("token_too_long");
-  const token = BEARER.exec(value)?.[1];
-  if (token === undefined) throw new TokenError("malformed_header");
-  return checkTokenLength(token, maxTokenLength);
+  const scheme = SCHEME.exec(value);
+  if (scheme === null || scheme[0].length === value.length) throw new TokenError("malformed_header");
+  return checkTokenLength(value.slice(scheme[0].length), maxTokenLength);
+}
+
+/** Refuses a token holding anything but base64url characters and dots (a space: two tokens). */
+export function checkTokenChars(token: string): void {
+  if (!TOKEN_CHARS.test(token)) throw new TokenError("malformed_header");
 }
 
 /** Refuses a token longer than `maxTokenLength` characters, before any parsing. */

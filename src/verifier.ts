@@ -5,7 +5,7 @@ import { checkClaims, checkRequired, checkTimes } from "./claims.js";
 import { buildAuthContext } from "./context.js";
 import { decodeJwt } from "./decode.js";
 import { TokenError, toTokenError } from "./errors.js";
-import { checkTokenLength, readBearer } from "./header.js";
+import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import { normalizeOptions, type KeySource, type VerifierOptions } from "./options.js";
 import { parseScopes } from "./scopes.js";
@@ -48,17 +48,18 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
 
   // the only place that knows the order of the steps; the clock is read once per request
-  async function verifyToken(token: string): Promise<AuthContext> {
+  async function verifyToken(token: string, fromHeader = false): Promise<AuthContext> {
     try {
       const now = policy.clock() / 1000;
       checkTokenLength(token, policy.maxTokenLength);
       const hit = cache?.get(token, keys.stamp());
       let claims: Claims, scopes: readonly string[];
       if (hit === undefined) {
+        if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
         ({ claims, scopes } = await verifySigned(token, now));
       } else {
         ({ claims, scopes } = hit); // signature and claims verified under these very keys
-        checkTimes(claims, policy.clockTolerance, now);
+        checkTimes(hit, policy.clockTolerance, now);
         checkRequired(claims, policy);
       }
       if (policy.isRevoked !== undefined && (await policy.isRevoked(claims))) throw new TokenError("revoked");
@@ -87,7 +88,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     } catch (error) {
       return Promise.reject(toTokenError(error));
     }
-    return verifyToken(token);
+    return verifyToken(token, true);
   }
 
   async function authenticate(
@@ -114,7 +115,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     return verifyToken(token);
   }
 
-  return Object.freeze({ verify, verifyToken, authenticate });
+  return Object.freeze({ verify, verifyToken: (token: string) => verifyToken(token), authenticate });
 }
 
 function keysFor(source: KeySource): Keys {

@@ -1,13 +1,20 @@
-import { readBearer } from "../../src/header.js";
+import { checkTokenChars, readBearer } from "../../src/header.js";
 import { thrownBy } from "../helpers.js";
 
-describe("readBearer", () => {
+// what verify() does with a header on a cache miss: read it, then check the token's characters
+function readChecked(value: string | undefined, max: number): string {
+  const token = readBearer(value, max);
+  checkTokenChars(token);
+  return token;
+}
+
+describe("readBearer and checkTokenChars", () => {
   it.each([
     ["Bearer abc.def.ghi", "abc.def.ghi"],
     ["bearer abc.def.ghi", "abc.def.ghi"],
     ["BEARER   a-b_c.d.e", "a-b_c.d.e"],
   ])("reads the token out of %j", (value, token) => {
-    expect(readBearer(value, 8192)).toBe(token);
+    expect(readChecked(value, 8192)).toBe(token);
   });
 
   it("answers missing_token when there is no header", () => {
@@ -34,7 +41,7 @@ describe("readBearer", () => {
     " Bearer abc.def.ghi",
     "Token abc.def.ghi",
   ])("refuses %j as malformed_header", (value) => {
-    expect(thrownBy(() => readBearer(value, 8192))).toMatchObject({
+    expect(thrownBy(() => readChecked(value, 8192))).toMatchObject({
       reason: "malformed_header",
       code: 400,
       status: 401,

@@ -1,0 +1,68 @@
+// One HTTP app per process, so that the load generator (the parent) and the app get a core each.
+// argv: <app> <alg> <jwksUri>. Answers the parent with its port over IPC.
+import express from "express";
+import Koa from "koa";
+import { expressjwt } from "express-jwt";
+import { auth } from "express-oauth2-jwt-bearer";
+import koaJwt from "koa-jwt";
+import jwksRsa from "jwks-rsa";
+import { requireToken as expressToken } from "bearer-gate/express";
+import { requireToken as koaToken } from "bearer-gate/koa";
+import { AUDIENCE, ISSUER, SECRET } from "./tokens.mjs";
+
+const [name, alg, jwksUri] = process.argv.slice(2);
+const hs = alg === "HS256";
+const ours = hs
+  ? { secret: SECRET, issuer: ISSUER, audience: AUDIENCE }
+  : { jwksUri, issuer: ISSUER, audience: AUDIENCE };
+
+const expressApps = {
+  "express bare": () => [],
+  "express + bearer-gate": () => [expressToken(ours)],
+  "express + express-jwt": () => [
+    expressjwt({
+      secret: hs ? SECRET : jwksRsa.expressJwtSecret({ jwksUri, cache: true, rateLimit: true }),
+      algorithms: [alg],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    }),
+  ],
+  "express + express-oauth2-jwt-bearer": () => [
+    hs
+      ? auth({ issuer: ISSUER, audience: AUDIENCE, secret: SECRET, tokenSigningAlg: "HS256" })
+      : auth({ issuer: ISSUER, audience: AUDIENCE, jwksUri }),
+  ],
+};
+const koaApps = {
+  "koa bare": () => [],
+  "koa + bearer-gate": () => [koaToken(ours)],
+  "koa + koa-jwt": () => [
+    koaJwt({
+      secret: hs ? SECRET : jwksRsa.koaJwtSecret({ jwksUri, cache: true, rateLimit: true }),
+      algorithms: [alg],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    }),
+  ],
+};
+
+let listener;
+if (expressApps[name]) {
+  const app = express();
+  for (const middleware of expressApps[name]()) app.use(middleware);
+  app.get("/", (_req, res) => res.json({ ok: true }));
+  listener = app;
+} else if (koaApps[name]) {
+  const app = new Koa();
+  for (const middleware of koaApps[name]()) app.use(middleware);
+  app.use((ctx) => {
+    ctx.body = { ok: true };
+  });
+  listener = app.callback();
+} else {
+  throw new Error(`unknown app ${name}`);
+}
+
+const { createServer } = await import("node:http");
+const server = createServer(listener).listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
+process.on("disconnect", () => process.exit(0));
