@@ -22,8 +22,8 @@ const QUICK = Boolean(args.quick);
 const ROUNDS = QUICK ? 3 : 9;
 const SLICE_MS = QUICK ? 60 : 250;
 const DISTINCT = QUICK ? 2_000 : 10_000;
-const HTTP_ROUNDS = QUICK ? 1 : 3;
-const HTTP_SECONDS = QUICK ? 1 : 3;
+const HTTP_ROUNDS = QUICK ? 1 : 5;
+const HTTP_SECONDS = QUICK ? 1 : 2;
 const MEMORY_TOKENS = QUICK ? 100_000 : 1_000_000;
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc");
@@ -138,10 +138,12 @@ for (const alg of ["HS256", "RS256"]) {
 // ---- 2. HTTP ---------------------------------------------------------------------------------
 const APPS = [
   "express bare",
+  "express + floor cache",
   "express + bearer-gate",
   "express + express-jwt",
   "express + express-oauth2-jwt-bearer",
   "koa bare",
+  "koa + floor cache",
   "koa + bearer-gate",
   "koa + koa-jwt",
 ];
