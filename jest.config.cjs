@@ -1,12 +1,13 @@
 /** @type {import("jest").Config} */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
+  roots: ["<rootDir>/test", "<rootDir>/examples"],
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   moduleNameMapper: {
     "^bearer-gate$": "<rootDir>/src/index.ts",
     "^bearer-gate/(express|koa)$": "<rootDir>/adapters/$1.ts",
+    "^bearer-gate/testing$": "<rootDir>/testing/index.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import {
+  ConfigError,
   createVerifier,
   errorResponse,
   missingScopes,
@@ -21,14 +22,20 @@ declare global {
   }
 }
 
-/** `requireToken` options: the verifier's, plus how failures are answered. */
+/** `requireToken` options: the verifier's, plus how failures are answered and observed. */
 export interface ExpressOptions extends VerifierOptions<Request> {
   /** Default `true`: answer failures here. `false`: pass the `TokenError` to `next(err)`. */
   respond?: boolean | undefined;
+  /** Called for every refused request (scope guards' too), with the `TokenError`; never with the token. */
+  onFailure?: ((error: TokenError, req: Request) => void) | undefined;
+  /** Called for every request let through, with its auth context. */
+  onSuccess?: ((auth: AuthContext, req: Request) => void) | undefined;
 }
 
-// requests whose requireToken passes errors on, so the scope guards after it do the same
-const deferring = new WeakSet<Request>();
+type Handling = Required<Pick<ExpressOptions, "respond">> & Pick<ExpressOptions, "onFailure">;
+const ANSWER: Handling = { respond: true, onFailure: undefined };
+// how the requireToken a request passed answers failures, so the scope guards after it do the same
+const handlingOf = new WeakMap<Request, Handling>();
 
 /**
  * Verifies the request's bearer token and stores the auth context on `req.auth`; with no options it
@@ -36,15 +43,26 @@ const deferring = new WeakSet<Request>();
  * @example app.use(requireToken({ cognito: { userPoolId: "sa-east-1_6ygLpRK0e", clientId: "web" } }));
  */
 export function requireToken(options?: ExpressOptions): RequestHandler {
-  const { respond = true, ...verifierOptions }: ExpressOptions = options ?? optionsFromEnv(process.env);
+  const {
+    respond = true,
+    onFailure,
+    onSuccess,
+    ...verifierOptions
+  }: ExpressOptions = options ?? optionsFromEnv(process.env);
+  checkHooks(onFailure, onSuccess);
   const verifier = createVerifier(verifierOptions);
+  const handling: Handling = { respond, onFailure };
   return async function requireToken(req, res, next) {
-    if (!respond) deferring.add(req);
+    handlingOf.set(req, handling);
+    let auth: AuthContext | undefined;
     try {
-      const auth = await verifier.authenticate(req, req.headersDistinct.authorization);
-      if (auth !== undefined) req.auth = auth;
+      auth = await verifier.authenticate(req, req.headersDistinct.authorization);
     } catch (error) {
       return fail(error, req, res, next);
+    }
+    if (auth !== undefined) {
+      req.auth = auth;
+      if (onSuccess !== undefined) observe(() => onSuccess(auth, req));
     }
     next(); // outside the try, so a handler's own error is never reported as an auth error
   };
@@ -79,11 +97,28 @@ function scopeGuard(required: readonly string[], mode: ScopeMode): RequestHandle
 }
 
 function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (deferring.has(req)) return next(error);
+  const { respond, onFailure } = handlingOf.get(req) ?? ANSWER;
+  if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, req));
+  if (!respond) return next(error);
   send(res, error);
 }
 
 function send(res: Response, error: unknown): void {
   const { status, headers, body } = errorResponse(error);
   res.status(status).set(headers).json(body);
+}
+
+// a logging or metrics hook never changes the answer, even when it throws
+function observe(hook: () => void): void {
+  try {
+    hook();
+  } catch {
+    // ignored on purpose: see above
+  }
+}
+
+function checkHooks(...hooks: unknown[]): void {
+  if (hooks.some((hook) => hook !== undefined && typeof hook !== "function")) {
+    throw new ConfigError("`onFailure` and `onSuccess` must be functions.");
+  }
 }

@@ -1,5 +1,6 @@
 import type { Context, Middleware, Next } from "koa";
 import {
+  ConfigError,
   createVerifier,
   errorResponse,
   missingScopes,
@@ -18,14 +19,20 @@ declare module "koa" {
   }
 }
 
-/** `requireToken` options: the verifier's, plus how failures are answered. */
+/** `requireToken` options: the verifier's, plus how failures are answered and observed. */
 export interface KoaOptions extends VerifierOptions<Context> {
   /** Default `true`: answer failures here. `false`: throw the `TokenError` for the app's own error middleware. */
   respond?: boolean | undefined;
+  /** Called for every refused request (scope guards' too), with the `TokenError`; never with the token. */
+  onFailure?: ((error: TokenError, ctx: Context) => void) | undefined;
+  /** Called for every request let through, with its auth context. */
+  onSuccess?: ((auth: AuthContext, ctx: Context) => void) | undefined;
 }
 
-// contexts whose requireToken throws errors on, so the scope guards after it do the same
-const deferring = new WeakSet<Context>();
+type Handling = Required<Pick<KoaOptions, "respond">> & Pick<KoaOptions, "onFailure">;
+const ANSWER: Handling = { respond: true, onFailure: undefined };
+// how the requireToken a request passed answers failures, so the scope guards after it do the same
+const handlingOf = new WeakMap<Context, Handling>();
 
 /**
  * Verifies the request's bearer token and stores the auth context on `ctx.state.auth`; with no
@@ -33,17 +40,27 @@ const deferring = new WeakSet<Context>();
  * @example app.use(requireToken({ secret: process.env.JWT_SECRET }));
  */
 export function requireToken(options?: KoaOptions): Middleware {
-  const { respond = true, ...verifierOptions }: KoaOptions = options ?? optionsFromEnv(process.env);
+  const {
+    respond = true,
+    onFailure,
+    onSuccess,
+    ...verifierOptions
+  }: KoaOptions = options ?? optionsFromEnv(process.env);
+  checkHooks(onFailure, onSuccess);
   const verifier = createVerifier(verifierOptions);
+  const handling: Handling = { respond, onFailure };
   return async function requireToken(ctx: Context, next: Next) {
-    if (!respond) deferring.add(ctx);
+    handlingOf.set(ctx, handling);
     let auth: AuthContext | undefined;
     try {
       auth = await verifier.authenticate(ctx, ctx.req.headersDistinct.authorization);
     } catch (error) {
       return fail(ctx, error);
     }
-    if (auth !== undefined) (ctx.state as { auth: AuthContext }).auth = auth;
+    if (auth !== undefined) {
+      ctx.state.auth = auth;
+      if (onSuccess !== undefined) observe(() => onSuccess(auth, ctx));
+    }
     await next(); // outside the try, so a handler's own error is never reported as an auth error
   };
 }
@@ -72,7 +89,7 @@ export function authErrorHandler(): Middleware {
 
 function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {
   return async function requireScope(ctx: Context, next: Next) {
-    const granted = (ctx.state as { auth?: AuthContext }).auth?.scopes;
+    const granted = (ctx.state.auth as AuthContext | undefined)?.scopes;
     if (granted === undefined) return fail(ctx, new TokenError("missing_token"));
     const missing = missingScopes(granted, required, mode);
     if (missing.length > 0) return fail(ctx, new TokenError("insufficient_scope", missing));
@@ -81,7 +98,9 @@ function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {
 }
 
 function fail(ctx: Context, error: unknown): void {
-  if (deferring.has(ctx)) throw error;
+  const { respond, onFailure } = handlingOf.get(ctx) ?? ANSWER;
+  if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, ctx));
+  if (!respond) throw error;
   send(ctx, error);
 }
 
@@ -91,4 +110,19 @@ function send(ctx: Context, error: unknown): void {
   ctx.status = status;
   ctx.set(headers);
   ctx.body = body;
+}
+
+// a logging or metrics hook never changes the answer, even when it throws
+function observe(hook: () => void): void {
+  try {
+    hook();
+  } catch {
+    // ignored on purpose: see above
+  }
+}
+
+function checkHooks(...hooks: unknown[]): void {
+  if (hooks.some((hook) => hook !== undefined && typeof hook !== "function")) {
+    throw new ConfigError("`onFailure` and `onSuccess` must be functions.");
+  }
 }

@@ -1,4 +1,5 @@
 import type { Express } from "express";
+import type Koa from "koa";
 
 export interface DemoExample {
   label: string;
@@ -7,9 +8,8 @@ export interface DemoExample {
   status: number;
 }
 
-export function createDemo(secret?: string): {
-  app: Express;
-  secret: string;
-  tokens: { access: string; expired: string; refresh: string };
-  examples: DemoExample[];
-};
+export function createDemo(): Promise<{
+  express: { app: Express; examples: DemoExample[] };
+  koa: { app: Koa; examples: DemoExample[] };
+  close(): Promise<void>;
+}>;

@@ -1,58 +1,125 @@
-// `npm run demo`: an Express API protected by bearer-gate, with no outside service and no
-// configuration. It signs its own HS256 tokens with a random secret and prints curl lines to try.
+// `npm run demo`: an Express API and a Koa API protected by bearer-gate, with no outside service and
+// no configuration. A local test issuer (bearer-gate/testing) signs the tokens; curl lines are printed.
 "use strict";
-const { randomBytes, randomUUID } = require("node:crypto");
+const { randomBytes } = require("node:crypto");
 const express = require("express");
-const jwt = require("jsonwebtoken");
-const { requireScope, requireToken } = require("bearer-gate/express");
+const Koa = require("koa");
+const { createTestIssuer, hmacTokens } = require("bearer-gate/testing");
+const expressGate = require("bearer-gate/express");
+const koaGate = require("bearer-gate/koa");
 
-/** Builds the demo app, its secret and the example requests it answers. */
-function createDemo(secret = randomBytes(32).toString("hex")) {
-  const issuer = "bearer-gate-demo";
-  const now = Math.floor(Date.now() / 1000);
-  const sign = (claims) =>
-    jwt.sign({ iss: issuer, sub: "demo-user", jti: randomUUID(), iat: now, ...claims }, secret, { noTimestamp: true });
-  const access = sign({ token_type: "access", scope: "posts,users", exp: now + 3600 });
-  const tokens = {
-    access,
-    expired: sign({ token_type: "access", scope: "posts,users", exp: now - 60 }),
-    refresh: sign({ token_type: "refresh", exp: now + 86_400 }),
-  };
-
-  const app = express();
-  app.use(requireToken({ secret, issuer }));
-  app.get("/me", (req, res) =>
+/** Builds both demo apps and the example requests each answers. Call close() when done. */
+async function createDemo() {
+  // Express: Amazon Cognito-shaped RS256 tokens from a local JWKS
+  const issuer = await createTestIssuer();
+  const expressApp = express();
+  expressApp.use(expressGate.requireToken(issuer.cognitoOptions({ clientId: "demo-web" })));
+  expressApp.get("/me", (req, res) =>
     res.json({ sub: req.auth.claims.sub, scopes: req.auth.scopes, expiresIn: req.auth.expiresIn }),
   );
-  app.get("/posts", requireScope("posts"), (_req, res) => res.json({ posts: [{ id: 1, title: "Hello" }] }));
-  app.get("/admin", requireScope("admin"), (_req, res) => res.json({ secret: "admins only" }));
+  expressApp.get("/posts", expressGate.requireScope("posts"), (_req, res) =>
+    res.json({ posts: [{ id: 1, title: "Hello" }] }),
+  );
+  expressApp.get("/admin", expressGate.requireScope("admin"), (_req, res) => res.json({ secret: "admins only" }));
 
-  const examples = [
-    { label: "a valid access token", path: "/posts", token: tokens.access, status: 200 },
-    { label: "no token", path: "/posts", token: undefined, status: 401 },
-    { label: "an expired token (code 450: refresh and retry)", path: "/posts", token: tokens.expired, status: 401 },
-    { label: "a refresh token used as an access token (code 450)", path: "/posts", token: tokens.refresh, status: 401 },
-    { label: "a valid token without the admin scope (403)", path: "/admin", token: tokens.access, status: 403 },
-  ];
-  return { app, secret, tokens, examples };
+  // Koa: the API's own HS256 access and refresh tokens
+  const hmac = hmacTokens(randomBytes(32).toString("hex"));
+  const koaApp = new Koa();
+  koaApp.use(koaGate.requireToken(hmac.options()));
+  const koaRoutes = {
+    "/me": [(ctx) => ({ sub: ctx.state.auth.claims.uid, scopes: ctx.state.auth.scopes })],
+    "/posts": [koaGate.requireScope("posts"), () => ({ posts: [{ id: 1, title: "Hello" }] })],
+    "/admin": [koaGate.requireScope("admin"), () => ({ secret: "admins only" })],
+  };
+  koaApp.use(async (ctx) => {
+    const route = koaRoutes[ctx.path];
+    if (route === undefined) return;
+    const handler = route[route.length - 1];
+    const answer = async () => {
+      ctx.body = handler(ctx);
+    };
+    await (route.length > 1 ? route[0](ctx, answer) : answer());
+  });
+
+  const access = issuer.accessToken({ scope: "posts users" });
+  const hmacAccess = hmac.access({ scope: "users,posts,camps" });
+  return {
+    express: {
+      app: expressApp,
+      examples: [
+        { label: "a valid access token", path: "/posts", token: access, status: 200 },
+        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401 },
+        {
+          label: "an expired token (code 450: refresh and retry)",
+          path: "/posts",
+          token: issuer.accessToken({ expiresIn: -60 }),
+          status: 401,
+        },
+        {
+          label: "an ID token used as an access token (code 450)",
+          path: "/posts",
+          token: issuer.idToken(),
+          status: 401,
+        },
+        { label: "a valid token without the admin scope (403, code 450)", path: "/admin", token: access, status: 403 },
+      ],
+    },
+    koa: {
+      app: koaApp,
+      examples: [
+        { label: "a valid access token", path: "/posts", token: hmacAccess, status: 200 },
+        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401 },
+        {
+          label: "an expired token (code 450: refresh and retry)",
+          path: "/posts",
+          token: hmac.access({ expiresIn: -60 }),
+          status: 401,
+        },
+        {
+          label: "a refresh token used as an access token (code 450)",
+          path: "/posts",
+          token: hmac.refresh(),
+          status: 401,
+        },
+        {
+          label: "a valid token without the admin scope (403, code 450)",
+          path: "/admin",
+          token: hmacAccess,
+          status: 403,
+        },
+      ],
+    },
+    close: () => issuer.close(),
+  };
 }
 
-function main() {
-  const { app, examples } = createDemo();
+async function main() {
+  const demo = await createDemo();
   const port = Number(process.env.PORT ?? 3000);
-  const server = app.listen(port, "127.0.0.1", () => {
-    const base = `http://127.0.0.1:${server.address().port}`;
-    console.log(`bearer-gate demo listening on ${base} (Ctrl-C to stop)\n`);
-    for (const { label, path, token, status } of examples) {
-      const header = token === undefined ? "" : ` -H "Authorization: Bearer ${token}"`;
-      console.log(`# ${label}: expect HTTP ${status}\ncurl -i${header} ${base}${path}\n`);
-    }
+  const servers = [
+    ["Express (Amazon Cognito-shaped RS256 tokens)", demo.express.app, demo.express.examples, port],
+    ["Koa (the API's own HS256 tokens)", demo.koa.app.callback(), demo.koa.examples, port + 1],
+  ].map(([title, listener, examples, at]) => {
+    const server = require("node:http").createServer(listener);
+    server.listen(at, "127.0.0.1", () => {
+      const base = `http://127.0.0.1:${server.address().port}`;
+      const lines = examples.map(({ label, path, token, status }) => {
+        const header = token === undefined ? "" : ` -H "Authorization: Bearer ${token}"`;
+        return `# ${label}: expect HTTP ${status}\ncurl -i${header} ${base}${path}\n`;
+      });
+      console.log(`== ${title} on ${base}\n\n${lines.join("\n")}`);
+    });
+    return server;
   });
-  const stop = () => server.close(() => process.exit(0));
+  console.log("bearer-gate demo: Ctrl-C to stop.\n");
+  const stop = () => {
+    for (const server of servers) server.close();
+    void demo.close().then(() => process.exit(0));
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
 }
 
-if (require.main === module) main();
+if (require.main === module) void main();
 
 module.exports = { createDemo };

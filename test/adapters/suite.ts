@@ -1,7 +1,8 @@
 import request from "supertest";
 import { CASES, GUARDS, PASSING, tokenFor, worldOptions, type Case, type CaseWorld, type MakeApp } from "./cases.js";
 import { HOSTILE, ODD_BUT_VALID, unusableKeys } from "./hostile.js";
-import { BODY_400 } from "../fixtures/catalogue.js";
+import { TokenError } from "bearer-gate";
+import { BODY_400, BODY_401 } from "../fixtures/catalogue.js";
 import { listen, rawRequest } from "../fixtures/http.js";
 import { JwksServer, makeKey } from "../fixtures/jwks-server.js";
 
@@ -109,6 +110,51 @@ export function adapterSuite(label: string, makeApp: MakeApp): void {
       } finally {
         await app.close();
       }
+    });
+
+    it("reports every refusal to onFailure (scope guards' too) and every pass to onSuccess, never the token", async () => {
+      const failures: unknown[][] = [];
+      const successes: unknown[] = [];
+      const app = makeApp(
+        {
+          ...world.options,
+          onFailure: (error: TokenError, req: unknown) => failures.push([error, typeof req]),
+          onSuccess: (auth: { scopes: readonly string[] }) => successes.push(auth.scopes),
+        },
+        [],
+      );
+      const expired = tokenFor(world, { exp: 1 });
+      await request(app).get("/").set("Authorization", expired);
+      await request(app)
+        .get("/posts")
+        .set("Authorization", tokenFor(world, { scope: "users" }));
+      await request(app).get("/");
+      await request(app)
+        .get("/")
+        .set("Authorization", tokenFor(world, { scope: "posts" }));
+      expect(
+        failures.map(([error]) => [
+          (error as TokenError).reason,
+          (error as TokenError).code,
+          (error as TokenError).status,
+        ]),
+      ).toEqual([
+        ["expired", 450, 401],
+        ["insufficient_scope", 450, 403],
+        ["missing_token", 401, 401],
+      ]);
+      expect(failures.every(([error, req]) => error instanceof TokenError && req === "object")).toBe(true);
+      expect(JSON.stringify(failures)).not.toContain(expired.slice(7, 40));
+      expect(successes).toEqual([["users"], ["posts"]]);
+    });
+
+    it("answers as usual when an observability hook throws", async () => {
+      const throwing = () => {
+        throw new Error("logger down");
+      };
+      const app = makeApp({ ...world.options, onFailure: throwing, onSuccess: throwing }, []);
+      expect((await request(app).get("/")).text).toBe(BODY_401);
+      expect((await request(app).get("/").set("Authorization", tokenFor(world))).status).toBe(200);
     });
 
     it("lets a request without credentials through with no auth context when credentialsRequired is false", async () => {

@@ -1,0 +1,196 @@
+import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import type { TokenUse, VerifierOptions } from "../src/index.js";
+
+/** Claims to set or override in a test token; `expiresIn` (seconds from now, may be negative) sets `exp`. */
+export type TestClaims = Record<string, unknown> & { expiresIn?: number };
+
+interface SigningKey {
+  readonly kid: string;
+  readonly privateKey: KeyObject;
+  readonly jwk: Record<string, unknown>;
+}
+
+/** A local stand-in for an Amazon Cognito user pool: a JWKS on 127.0.0.1 and tokens signed by it. */
+export interface TestIssuer {
+  /** The pretend pool id, `us-east-1_BearerGate` unless told. */
+  readonly userPoolId: string;
+  /** The issuer its tokens carry: Cognito's URL for the pool. */
+  readonly issuer: string;
+  /** Where its JWKS is served, on 127.0.0.1. */
+  readonly jwksUri: string;
+  /** The app client its tokens are for; `cognitoOptions({ clientId })` changes it. */
+  clientId: string;
+  /** How many times the JWKS was fetched. */
+  readonly jwksRequests: number;
+  /** Verifier options for this pool (`cognito` and a `jwksUri` pointing here), plus any you add. */
+  cognitoOptions(
+    options?: { clientId?: string; tokenUse?: TokenUse } & Omit<VerifierOptions, "cognito">,
+  ): VerifierOptions;
+  /** A Cognito-shaped access token, valid for an hour unless `expiresIn` says otherwise. */
+  accessToken(claims?: TestClaims): string;
+  /** A Cognito-shaped ID token for `clientId` (or the `aud` you give). */
+  idToken(claims?: TestClaims): string;
+  /** Signs with a new key; the old one is still served until `retire()`. Resolves to the new `kid`. */
+  rotate(): Promise<string>;
+  /** Stops serving every key but the current one. */
+  retire(): void;
+  /** Stops the JWKS server and drops its connections: no open handles remain. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a test issuer: a JWKS server on 127.0.0.1 (random port) and Cognito-shaped tokens signed by
+ * it, for your own tests. Close it when done.
+ * @example
+ * const issuer = await createTestIssuer();
+ * app.use(requireToken(issuer.cognitoOptions({ clientId: "web" })));
+ * const token = issuer.accessToken({ scope: "posts users", sub: "u1" });
+ * await issuer.close();
+ */
+export async function createTestIssuer(options: { userPoolId?: string; clientId?: string } = {}): Promise<TestIssuer> {
+  const userPoolId = options.userPoolId ?? "us-east-1_BearerGate";
+  const region = userPoolId.split("_")[0] ?? "us-east-1";
+  const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+  let keys = [newKey()];
+  let requests = 0;
+  const sockets = new Set<Socket>();
+  const server = http.createServer((_req, res) => {
+    requests += 1;
+    res
+      .writeHead(200, { "content-type": "application/json" })
+      .end(JSON.stringify({ keys: keys.map((key) => key.jwk) }));
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${userPoolId}/.well-known/jwks.json`;
+  const current = (): SigningKey => keys[keys.length - 1] as SigningKey;
+
+  const testIssuer: TestIssuer = {
+    userPoolId,
+    issuer,
+    jwksUri,
+    clientId: options.clientId ?? "bearer-gate-test-client",
+    get jwksRequests() {
+      return requests;
+    },
+    cognitoOptions({ clientId, tokenUse, ...rest } = {}) {
+      if (clientId !== undefined) testIssuer.clientId = clientId;
+      return { ...rest, cognito: { userPoolId, clientId: testIssuer.clientId, tokenUse }, jwksUri };
+    },
+    accessToken(claims = {}) {
+      return signRs256(current(), cognitoClaims(issuer, "access", testIssuer.clientId, claims));
+    },
+    idToken(claims = {}) {
+      return signRs256(current(), cognitoClaims(issuer, "id", testIssuer.clientId, claims));
+    },
+    rotate() {
+      keys = [...keys, newKey()];
+      return Promise.resolve(current().kid);
+    },
+    retire() {
+      keys = [current()];
+    },
+    close() {
+      if (!server.listening) return Promise.resolve();
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+  return testIssuer;
+}
+
+/** The API's own HS256 tokens (as its access_token object shows), signed with `secret`. */
+export interface HmacTokens {
+  /** An access token (`iss` Rooms-API-Internal-Access, `token_type` access), valid for a day unless `expiresIn` says otherwise. */
+  access(claims?: TestClaims): string;
+  /** A refresh token (`iss` Rooms-API-Internal-Refresh, `token_type` refresh, no `exp` unless `expiresIn` is given). */
+  refresh(claims?: TestClaims): string;
+  /** Verifier options that accept these access tokens (secret, issuer, audience). */
+  options(extra?: Omit<VerifierOptions, "secret">): VerifierOptions;
+}
+
+/** HMAC tokens shaped like the API's own, for tests. */
+export function hmacTokens(
+  secret: string,
+  { audience = "bearer-gate-test-audience" }: { audience?: string } = {},
+): HmacTokens {
+  const sign = (kind: "access" | "refresh", { expiresIn, ...claims }: TestClaims): string => {
+    const now = Math.floor(Date.now() / 1000);
+    const jti = `2-${now}-${kind}-${randomUUID()}`;
+    const exp = expiresIn !== undefined ? now + expiresIn : kind === "access" ? now + 86_400 : undefined;
+    const payload = {
+      iss: kind === "access" ? "Rooms-API-Internal-Access" : "Rooms-API-Internal-Refresh",
+      aud: audience,
+      jti,
+      iat: now,
+      ...(exp === undefined ? {} : { exp }),
+      token_type: kind,
+      type: "user",
+      uid: 2,
+      lid: 31,
+      atid: 36,
+      ...(kind === "access" ? { scope: "users,posts,camps" } : {}),
+      ...claims,
+    };
+    const input = `${encode({ typ: "JWT", alg: "HS256", jti })}.${encode(payload)}`;
+    return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+  };
+  return {
+    access: (claims = {}) => sign("access", claims),
+    refresh: (claims = {}) => sign("refresh", claims),
+    options: (extra = {}) => ({ ...extra, secret, issuer: "Rooms-API-Internal-Access", audience }),
+  };
+}
+
+function cognitoClaims(
+  issuer: string,
+  use: "access" | "id",
+  clientId: string,
+  { expiresIn = 3600, ...claims }: TestClaims,
+): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  const common = {
+    sub: "2f190942-c269-4124-93d7-5a7fa90144c9",
+    iss: issuer,
+    origin_jti: randomUUID(),
+    event_id: randomUUID(),
+    token_use: use,
+    auth_time: now,
+    exp: now + expiresIn,
+    iat: now,
+    jti: randomUUID(),
+  };
+  // every claim Cognito puts in each kind of token
+  return use === "access"
+    ? { ...common, client_id: clientId, scope: "aws.cognito.signin.user.admin", username: "test-user", ...claims }
+    : {
+        ...common,
+        aud: clientId,
+        email_verified: true,
+        "cognito:username": "test-user",
+        email: "test-user@example.com",
+        ...claims,
+      };
+}
+
+function newKey(): SigningKey {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const kid = randomUUID();
+  return { kid, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" } };
+}
+
+function signRs256(key: SigningKey, claims: Record<string, unknown>): string {
+  const input = `${encode({ kid: key.kid, alg: "RS256" })}.${encode(claims)}`;
+  return `${input}.${sign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
+}
+
+function encode(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
