@@ -64,8 +64,11 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     }
     return usage(io, "main", command === "--help" || command === "-h" ? 0 : 2);
   } catch (error) {
-    if (!(error instanceof ConfigError) && !(error instanceof TypeError)) throw error; // parseArgs throws TypeErrors
-    io.stderr.write(`${paint("31", "error")}: ${error.message}\n`);
+    // a bad option, or a bad command line (parseArgs throws errors coded ERR_PARSE_ARGS_*)
+    const code = (error as { code?: unknown }).code;
+    const usageError = error instanceof ConfigError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
+    if (!usageError) throw error;
+    io.stderr.write(`${paint("31", "error")}: ${(error as Error).message}\n`);
     return 2;
   }
 }

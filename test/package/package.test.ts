@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
@@ -41,6 +41,7 @@ verifier.verify(${JSON.stringify(`Bearer ${token}`)}).then(async (auth) => {
     express: [typeof express.requireToken, typeof express.requireScope, typeof express.requireAnyScope, typeof express.authErrorHandler],
     koa: [typeof koa.requireToken, typeof koa.requireScope, typeof koa.requireAnyScope, typeof koa.authErrorHandler],
     middlewareName: express.requireToken({ secret: "x" }).name,
+    testing: [typeof testing.createTestIssuer, typeof testing.hmacTokens],
   }));
 });`;
 
@@ -50,14 +51,35 @@ const expected = {
   express: ["function", "function", "function", "function"],
   koa: ["function", "function", "function", "function"],
   middlewareName: "requireToken",
+  testing: ["function", "function"],
 };
+
+// The testing kit as a user's own test suite would use it; run by each test runner, it must pass
+// and let the runner exit (no open handles: a hang fails the test on its timeout).
+const kitTest = (imports: string): string => `
+${imports}
+import { createVerifier } from "bearer-gate";
+import { createTestIssuer, hmacTokens } from "bearer-gate/testing";
+
+test("the testing kit verifies under this runner", async () => {
+  const issuer = await createTestIssuer();
+  try {
+    const auth = await createVerifier(issuer.cognitoOptions({ clientId: "web" })).verifyToken(issuer.accessToken({ scope: "posts" }));
+    assert.deepEqual(auth.scopes, ["posts"]);
+    const hmac = hmacTokens("a-secret-for-the-runner-test-1234");
+    assert.equal((await createVerifier(hmac.options()).verifyToken(hmac.access())).claims.token_type, "access");
+  } finally {
+    await issuer.close();
+  }
+});
+`;
 
 describe("the packed package", () => {
   it("works through require from a CommonJS project", () => {
     writeFileSync(
       join(scratch, "cjs.cjs"),
       body(
-        'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa");',
+        'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing");',
       ),
     );
     expect(JSON.parse(execFileSync(process.execPath, ["cjs.cjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
@@ -69,13 +91,55 @@ describe("the packed package", () => {
     writeFileSync(
       join(scratch, "esm.mjs"),
       body(
-        'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa";',
+        'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing";',
       ),
     );
     expect(JSON.parse(execFileSync(process.execPath, ["esm.mjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
       expected,
     );
   });
+
+  it("runs the bearer-gate command from its bin entry", () => {
+    const bin = join(
+      scratch,
+      "node_modules",
+      "bearer-gate",
+      (pkg as unknown as { bin: Record<string, string> }).bin["bearer-gate"]!,
+    );
+    expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node")).toBe(true);
+    const out = execFileSync(process.execPath, [bin, "inspect", "-", "--json"], { input: token, encoding: "utf8" });
+    expect(JSON.parse(out)).toMatchObject({ verified: false, kind: "the API's access token" });
+    const refused = spawnSync(process.execPath, [bin, "verify", token, "--secret", "wrong-secret"], {
+      encoding: "utf8",
+    });
+    expect([refused.status, refused.stdout]).toEqual([1, expect.stringContaining("REFUSED: invalid_signature")]);
+    expect(spawnSync(process.execPath, [bin, "verify", token], { encoding: "utf8" }).status).toBe(2);
+  });
+
+  it("lets the testing kit run under node's own test runner", () => {
+    writeFileSync(
+      join(scratch, "kit.node.test.mjs"),
+      kitTest('import { test } from "node:test"; import assert from "node:assert/strict";'),
+    );
+    const run = spawnSync(process.execPath, ["--test", "kit.node.test.mjs"], {
+      cwd: scratch,
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    expect([run.status, run.stdout]).toEqual([0, expect.stringMatching(/# pass 1\n# fail 0/)]);
+  });
+
+  it("lets the testing kit run under vitest", () => {
+    writeFileSync(join(scratch, "kit.vitest.test.mjs"), kitTest('import { test, assert } from "vitest";'));
+    const vitest = join(root, "node_modules", "vitest", "vitest.mjs");
+    const run = spawnSync(process.execPath, [vitest, "run", "--root", scratch, "kit.vitest.test.mjs"], {
+      cwd: scratch,
+      encoding: "utf8",
+      timeout: 90_000,
+      env: { ...process.env, CI: "true" },
+    });
+    expect([run.status, `${run.stdout}${run.stderr}`]).toEqual([0, expect.stringMatching(/1 passed/)]);
+  }, 120_000);
 
   it("ships only the build, the docs and the licence", () => {
     const stray = files.filter(
@@ -85,7 +149,7 @@ describe("the packed package", () => {
         ),
     );
     expect(stray).toEqual([]);
-    for (const entry of ["src/index", "adapters/express", "adapters/koa"]) {
+    for (const entry of ["src/index", "adapters/express", "adapters/koa", "testing/index", "cli/main"]) {
       for (const kind of ["cjs", "esm"])
         expect(files).toEqual(expect.arrayContaining([`dist/${kind}/${entry}.js`, `dist/${kind}/${entry}.d.ts`]));
     }
@@ -107,7 +171,7 @@ describe("the packed package", () => {
     }
     expect([...loaded].filter((name) => !allowed.has(name))).toEqual([]);
     expect(loaded).toEqual(
-      new Set(["jsonwebtoken", "jwks-rsa", "node:buffer", "node:crypto", "node:http", "node:https"]),
+      new Set(["jsonwebtoken", "jwks-rsa", "node:buffer", "node:crypto", "node:http", "node:https", "node:util"]),
     );
   });
 });

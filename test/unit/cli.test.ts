@@ -1,0 +1,124 @@
+import { run, type Io } from "../../cli/run.js";
+import { createTestIssuer } from "bearer-gate/testing";
+import { SEED_COGNITO_ACCESS_TOKEN, SEED_ROOMS_REFRESH_TOKEN } from "../fixtures/seeds.js";
+import { HMAC_SECRET, NOW, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
+
+async function cli(args: string[], options: { stdin?: string; tty?: boolean; env?: Record<string, string> } = {}) {
+  let stdout = "";
+  let stderr = "";
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text), isTTY: options.tty ?? false },
+    stderr: { write: (text: string) => (stderr += text) },
+    readStdin: () => Promise.resolve(options.stdin ?? ""),
+    env: options.env ?? {},
+    now: () => NOW * 1000,
+  };
+  const code = await run(args, io);
+  return { code, stdout, stderr };
+}
+
+describe("bearer-gate inspect", () => {
+  it("explains a Cognito access token, saying nothing was verified", async () => {
+    const { code, stdout } = await cli(["inspect", SEED_COGNITO_ACCESS_TOKEN]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("NOT VERIFIED");
+    expect(stdout).toContain("Cognito access token");
+    expect(stdout).toMatch(/exp\s+2022-06-10T00:22:04\.000Z \(3 years ago\)/);
+    expect(stdout).toContain("aws.cognito.signin.user.admin");
+  });
+
+  it("reads the token from stdin with -, and answers in JSON with --json", async () => {
+    const { code, stdout } = await cli(["inspect", "-", "--json"], { stdin: `${SEED_ROOMS_REFRESH_TOKEN}\n` });
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({
+      verified: false,
+      kind: expect.stringContaining("refresh token") as unknown,
+      claims: { uid: 2 },
+    });
+  });
+
+  it("says when the token is not a JWT (exit 1)", async () => {
+    const { code, stderr } = await cli(["inspect", "not.a.token"]);
+    expect([code, stderr]).toEqual([1, expect.stringContaining("not a JWT")]);
+  });
+
+  it("colours only on a TTY, and never with NO_COLOR", async () => {
+    expect((await cli(["inspect", SEED_COGNITO_ACCESS_TOKEN], { tty: true })).stdout).toContain("\u001b[");
+    expect((await cli(["inspect", SEED_COGNITO_ACCESS_TOKEN])).stdout).not.toContain("\u001b[");
+    expect(
+      (await cli(["inspect", SEED_COGNITO_ACCESS_TOKEN], { tty: true, env: { NO_COLOR: "1" } })).stdout,
+    ).not.toContain("\u001b[");
+  });
+});
+
+describe("bearer-gate verify", () => {
+  const valid = signHmac(roomsAccessClaims());
+  const hmac = ["--secret", HMAC_SECRET, "--issuer", "Rooms-API-Internal-Access"];
+
+  it("prints the auth context of a valid token (exit 0)", async () => {
+    const { code, stdout } = await cli(["verify", valid, ...hmac, "--json"]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toMatchObject({ valid: true, scopes: ["users", "posts", "camps"], expiresIn: 86_400 });
+  });
+
+  it("prints the exact response and the reason for a refused token (exit 1)", async () => {
+    const { code, stdout } = await cli(["verify", signHmac(roomsAccessClaims({ exp: NOW - 1 })), ...hmac]);
+    expect(code).toBe(1);
+    expect(stdout).toContain("REFUSED: expired");
+    expect(stdout).toContain("HTTP 401");
+    expect(stdout).toContain(
+      'WWW-Authenticate: Bearer error="invalid_token", error_description="The access token expired"',
+    );
+    expect(stdout).toContain(
+      '{"error":{"message":"The provided access token is invalid, or cannot be used with the provided parameters.","code":450}}',
+    );
+  });
+
+  it("checks --scope like requireScope", async () => {
+    const { code, stdout } = await cli(["verify", valid, ...hmac, "--scope", "posts", "--scope", "admin", "--json"]);
+    expect(code).toBe(1);
+    expect(JSON.parse(stdout)).toMatchObject({
+      reason: "insufficient_scope",
+      response: { status: 403, body: { error: { params: ["admin"] } } },
+    });
+  });
+
+  it("verifies against a Cognito pool with a local JWKS", async () => {
+    const issuer = await createTestIssuer();
+    try {
+      const args = ["--cognito-pool", issuer.userPoolId, "--client-id", issuer.clientId, "--jwks-uri", issuer.jwksUri];
+      const token = issuer.accessToken();
+      const io = await cli(["verify", token, ...args]);
+      // the test's clock is fixed in 2026-01-01, the issuer's tokens are minted now
+      expect([io.code, io.stdout]).toEqual([
+        expect.any(Number),
+        expect.stringMatching(/VALID|REFUSED: (expired|not_yet_valid)/),
+      ]);
+      const refused = await cli(["verify", issuer.idToken(), ...args, "--json"]);
+      expect(refused.code).toBe(1);
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it.each([
+    [["verify", "a.b.c"]],
+    [["verify", "a.b.c", "--client-id", "x", "--secret", "s"]],
+    [["verify", "a.b.c", "--secret", "s", "--jwks-uri", "http://127.0.0.1:9/j"]],
+    [["verify", "--secret", "s"]],
+    [["verify", "a.b.c", "--nope"]],
+    [["frobnicate"]],
+    [[]],
+  ])("answers usage and configuration errors with exit 2: %j", async (args) => {
+    const { code, stderr } = await cli(args);
+    expect(code).toBe(2);
+    expect(stderr.length).toBeGreaterThan(0);
+  });
+
+  it("prints help for every command (exit 0)", async () => {
+    for (const args of [["--help"], ["inspect", "--help"], ["verify", "--help"]]) {
+      const { code, stdout } = await cli(args);
+      expect([code, stdout]).toEqual([0, expect.stringContaining("Usage: bearer-gate")]);
+    }
+  });
+});

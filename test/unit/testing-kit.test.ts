@@ -1,0 +1,123 @@
+import { createVerifier } from "bearer-gate";
+import { createTestIssuer, hmacTokens, type TestIssuer } from "bearer-gate/testing";
+import { rejectionOf } from "../helpers.js";
+
+const decode = (token: string): [Record<string, unknown>, Record<string, unknown>] =>
+  token
+    .split(".")
+    .slice(0, 2)
+    .map((part): unknown => JSON.parse(Buffer.from(part, "base64url").toString())) as [
+    Record<string, unknown>,
+    Record<string, unknown>,
+  ];
+
+describe("createTestIssuer", () => {
+  let issuer: TestIssuer;
+  beforeEach(async () => {
+    issuer = await createTestIssuer();
+  });
+  afterEach(() => issuer.close());
+
+  it("mints Cognito-shaped access tokens that its own options accept", async () => {
+    const verifier = createVerifier(issuer.cognitoOptions({ clientId: "web" }));
+    const token = issuer.accessToken({ scope: "posts users", sub: "u1" });
+    const auth = await verifier.verifyToken(token);
+    expect(auth.scopes).toEqual(["posts", "users"]);
+    expect(auth.expiresIn).toBeGreaterThan(3590);
+    const [header, claims] = decode(token);
+    expect(Object.keys(header).sort()).toEqual(["alg", "kid"]);
+    // every claim the seed's Cognito access token carries
+    expect(Object.keys(claims).sort()).toEqual(
+      [
+        "auth_time",
+        "client_id",
+        "event_id",
+        "exp",
+        "iat",
+        "iss",
+        "jti",
+        "origin_jti",
+        "scope",
+        "sub",
+        "token_use",
+        "username",
+      ].sort(),
+    );
+    expect(claims).toMatchObject({ iss: issuer.issuer, client_id: "web", token_use: "access", sub: "u1" });
+    expect(issuer.issuer).toBe("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_BearerGate");
+  });
+
+  it("mints expired tokens and ID tokens on request", async () => {
+    const verifier = createVerifier(issuer.cognitoOptions({ clientId: "web" }));
+    expect(await rejectionOf(verifier.verifyToken(issuer.accessToken({ expiresIn: -60 })))).toMatchObject({
+      reason: "expired",
+    });
+    const idToken = issuer.idToken();
+    expect(decode(idToken)[1]).toMatchObject({ aud: "web", token_use: "id", "cognito:username": "test-user" });
+    expect(await rejectionOf(verifier.verifyToken(idToken))).toMatchObject({ reason: "wrong_token_use" });
+    const ids = createVerifier(issuer.cognitoOptions({ tokenUse: "id" }));
+    await expect(ids.verifyToken(issuer.idToken({ aud: "web" }))).resolves.toBeDefined();
+  });
+
+  it("rotates to a new key while still serving the old one until retired", async () => {
+    const options = { ...issuer.cognitoOptions(), tokenCache: false as const, jwksFetch: { cacheMaxAgeMs: 0 } };
+    const verifier = createVerifier(options);
+    const before = issuer.accessToken();
+    const kid = await issuer.rotate();
+    const after = issuer.accessToken();
+    expect(decode(after)[0]["kid"]).toBe(kid);
+    await expect(verifier.verifyToken(before)).resolves.toBeDefined();
+    await expect(verifier.verifyToken(after)).resolves.toBeDefined();
+    issuer.retire();
+    expect(await rejectionOf(verifier.verifyToken(before))).toMatchObject({ reason: "unknown_key" });
+    await expect(verifier.verifyToken(after)).resolves.toBeDefined();
+  });
+
+  it("closes its server, after which its keys cannot be had (503)", async () => {
+    const verifier = createVerifier(issuer.cognitoOptions());
+    await issuer.close();
+    expect(await rejectionOf(verifier.verifyToken(issuer.accessToken()))).toMatchObject({
+      reason: "keys_unavailable",
+      code: 980,
+    });
+    await issuer.close(); // twice is fine
+  });
+});
+
+describe("hmacTokens", () => {
+  const tokens = hmacTokens("a-test-secret-of-at-least-32-bytes!!");
+
+  it("mints access tokens shaped like the API's own, which its options accept", async () => {
+    const token = tokens.access({ scope: "users,posts" });
+    const [header, claims] = decode(token);
+    expect(Object.keys(header).sort()).toEqual(["alg", "jti", "typ"]);
+    expect(Object.keys(claims).sort()).toEqual([
+      "atid",
+      "aud",
+      "exp",
+      "iat",
+      "iss",
+      "jti",
+      "lid",
+      "scope",
+      "token_type",
+      "type",
+      "uid",
+    ]);
+    const auth = await createVerifier(tokens.options()).verifyToken(token);
+    expect([auth.scopes, auth.claims["token_type"]]).toEqual([["users", "posts"], "access"]);
+  });
+
+  it("mints refresh tokens (no exp) that are never accepted as access tokens", async () => {
+    const refresh = tokens.refresh();
+    expect(decode(refresh)[1]).toMatchObject({ iss: "Rooms-API-Internal-Refresh", token_type: "refresh" });
+    expect(decode(refresh)[1]).not.toHaveProperty("exp");
+    const verifier = createVerifier({
+      ...tokens.options(),
+      issuer: ["Rooms-API-Internal-Access", "Rooms-API-Internal-Refresh"],
+    });
+    expect(await rejectionOf(verifier.verifyToken(tokens.refresh({ expiresIn: 60 })))).toMatchObject({
+      reason: "wrong_token_use",
+    });
+  });
+});
