@@ -6,6 +6,8 @@ export interface DemoExample {
   path: string;
   token: string | undefined;
   status: number;
+  /** Why a refused example is refused. */
+  reason?: string;
 }
 
 export function createDemo(): Promise<{

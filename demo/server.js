@@ -7,6 +7,7 @@ const Koa = require("koa");
 const { createTestIssuer, hmacTokens } = require("bearer-gate/testing");
 const expressGate = require("bearer-gate/express");
 const koaGate = require("bearer-gate/koa");
+const { errorResponse, TokenError } = require("bearer-gate");
 
 /** Builds both demo apps and the example requests each answers. Call close() when done. */
 async function createDemo() {
@@ -48,44 +49,56 @@ async function createDemo() {
       app: expressApp,
       examples: [
         { label: "a valid access token", path: "/posts", token: access, status: 200 },
-        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401 },
+        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401, reason: "missing_token" },
         {
           label: "an expired token (code 450: refresh and retry)",
           path: "/posts",
           token: issuer.accessToken({ expiresIn: -60 }),
           status: 401,
+          reason: "expired",
         },
         {
           label: "an ID token used as an access token (code 450)",
           path: "/posts",
           token: issuer.idToken(),
           status: 401,
+          reason: "wrong_token_use",
         },
-        { label: "a valid token without the admin scope (403, code 450)", path: "/admin", token: access, status: 403 },
+        {
+          label: "a valid token without the admin scope (403, code 450)",
+          path: "/admin",
+          token: access,
+          status: 403,
+          reason: "insufficient_scope",
+          reason: "insufficient_scope",
+        },
       ],
     },
     koa: {
       app: koaApp,
       examples: [
         { label: "a valid access token", path: "/posts", token: hmacAccess, status: 200 },
-        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401 },
+        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401, reason: "missing_token" },
         {
           label: "an expired token (code 450: refresh and retry)",
           path: "/posts",
           token: hmac.access({ expiresIn: -60 }),
           status: 401,
+          reason: "expired",
         },
         {
           label: "a refresh token used as an access token (code 450)",
           path: "/posts",
           token: hmac.refresh(),
           status: 401,
+          reason: "wrong_token_use",
         },
         {
           label: "a valid token without the admin scope (403, code 450)",
           path: "/admin",
           token: hmacAccess,
           status: 403,
+          reason: "insufficient_scope",
         },
       ],
     },
@@ -95,17 +108,21 @@ async function createDemo() {
 
 async function main() {
   const demo = await createDemo();
-  const port = Number(process.env.PORT ?? 3000);
+  const port = Number(process.env.PORT ?? 3000); // PORT=0: any free ports
   const servers = [
     ["Express (Amazon Cognito-shaped RS256 tokens)", demo.express.app, demo.express.examples, port],
-    ["Koa (the API's own HS256 tokens)", demo.koa.app.callback(), demo.koa.examples, port + 1],
+    ["Koa (the API's own HS256 tokens)", demo.koa.app.callback(), demo.koa.examples, port === 0 ? 0 : port + 1],
   ].map(([title, listener, examples, at]) => {
     const server = require("node:http").createServer(listener);
     server.listen(at, "127.0.0.1", () => {
       const base = `http://127.0.0.1:${server.address().port}`;
-      const lines = examples.map(({ label, path, token, status }) => {
+      const lines = examples.map(({ label, path, token, status, reason }) => {
         const header = token === undefined ? "" : ` -H "Authorization: Bearer ${token}"`;
-        return `# ${label}: expect HTTP ${status}\ncurl -i${header} ${base}${path}\n`;
+        const body =
+          reason === undefined
+            ? ""
+            : ` ${JSON.stringify(errorResponse(new TokenError(reason, reason === "insufficient_scope" ? ["admin"] : undefined)).body)}`;
+        return `# ${label}: expect HTTP ${status}${body}\ncurl -i${header} ${base}${path}\n`;
       });
       console.log(`== ${title} on ${base}\n\n${lines.join("\n")}`);
     });
@@ -113,7 +130,10 @@ async function main() {
   });
   console.log("bearer-gate demo: Ctrl-C to stop.\n");
   const stop = () => {
-    for (const server of servers) server.close();
+    for (const server of servers) {
+      server.close();
+      server.closeAllConnections();
+    }
     void demo.close().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);
