@@ -70,7 +70,6 @@ async function createDemo() {
           token: access,
           status: 403,
           reason: "insufficient_scope",
-          reason: "insufficient_scope",
         },
       ],
     },
