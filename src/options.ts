@@ -1,3 +1,4 @@
+import { bool, fn, nonEmpty, number } from "./check.js";
 import { ConfigError } from "./errors.js";
 import { describePool, stringList, type CognitoOptions, type TokenUse } from "./keys/cognito.js";
 import type { JwksFetchOptions, JwksSettings } from "./keys/jwks.js";
@@ -208,36 +209,4 @@ function claimMatchers(input: VerifierOptions["requiredClaims"]): Policy["requir
     }
     throw new ConfigError(`\`requiredClaims.${name}\` must be a string, number, boolean, null or a predicate.`);
   });
-}
-
-function number(value: unknown, name: string, fallback: number, rule: { min: number; integer?: boolean }): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < rule.min ||
-    (rule.integer && !Number.isInteger(value))
-  ) {
-    throw new ConfigError(
-      `\`${name}\` must be a${rule.integer ? "n integer" : " number"} >= ${rule.min}, got ${JSON.stringify(value)}.`,
-    );
-  }
-  return value;
-}
-
-function bool(value: unknown, name: string, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== "boolean") throw new ConfigError(`\`${name}\` must be true or false.`);
-  return value;
-}
-
-function nonEmpty(value: unknown, name: string): string {
-  if (typeof value !== "string" || value.trim() === "")
-    throw new ConfigError(`\`${name}\` must be a non-empty string.`);
-  return value;
-}
-
-function fn<F>(value: F | undefined, name: string): F | undefined {
-  if (value !== undefined && typeof value !== "function") throw new ConfigError(`\`${name}\` must be a function.`);
-  return value;
 }
