@@ -109,6 +109,8 @@ const REASONS = {
   },
   // catalogue: a key outage is 980; a 401 would make every client refresh and log users out
   keys_unavailable: { code: 980, status: 503, challenge: null, description: "" },
+  // fail closed: a revocation list that cannot be read must not let a revoked token in
+  revocation_unavailable: { code: 980, status: 503, challenge: null, description: "" },
   internal_error: { code: 980, status: 503, challenge: null, description: "" },
 } as const satisfies Record<string, ReasonRow>;
 

@@ -36,6 +36,7 @@ describe("errorResponse", () => {
     ["claim_mismatch", 401, BODY_450, BEARER_INVALID("The access token does not carry a required claim")],
     ["revoked", 401, BODY_450, BEARER_INVALID("The access token was revoked")],
     ["keys_unavailable", 503, BODY_980, undefined],
+    ["revocation_unavailable", 503, BODY_980, undefined],
     ["internal_error", 503, BODY_980, undefined],
   ] as const)("renders %s", (reason, status, body, challenge) => {
     const response = errorResponse(new TokenError(reason));
@@ -47,7 +48,7 @@ describe("errorResponse", () => {
   });
 
   it("covers every reason in the table above", () => {
-    expect(ALL_REASONS).toHaveLength(17);
+    expect(ALL_REASONS).toHaveLength(18);
   });
 
   it("renders a scope failure as 403 with the missing scopes in params and the challenge", () => {

@@ -1,0 +1,162 @@
+import { fn, nonEmpty, number, rejectUnknown } from "./check.js";
+import { decodeJwt } from "./decode.js";
+import { ConfigError, TokenError } from "./errors.js";
+import type { RevocationLookup, RevocationStore } from "./store.js";
+import type { Claims } from "./types.js";
+
+/** Options of `createRevocationList`. */
+export interface RevocationListOptions {
+  /** Where entries live: `createMemoryStore()` for one process, `createRedisStore(client)` for several. */
+  store: RevocationStore;
+  /** How long a request waits for the store, in milliseconds. Default 250. */
+  timeoutMs?: number | undefined;
+  /**
+   * When the store fails or is slower than `timeoutMs`: `"deny"` (default) answers 980/503 with
+   * reason `revocation_unavailable`; `"allow"` lets the token through. Either way `onError` hears of it.
+   */
+  onStoreError?: "deny" | "allow" | undefined;
+  /** Called for every check the store could not answer; required with `onStoreError: "allow"`. */
+  onError?: ((error: TokenError) => void) | undefined;
+  /**
+   * The longest an access token of yours lives, in seconds: how long a token family (`origin_jti`)
+   * and a subject's cutoff stay listed. Default 86400, Cognito's longest access-token validity.
+   */
+  maxTokenLifetime?: number | undefined;
+  /** The claim `revokeSubject` names. Default `"sub"`; a number claim (like `uid`) is compared as text. */
+  subjectClaim?: string | undefined;
+  /** Milliseconds since the epoch. Default `Date.now`. */
+  clock?: (() => number) | undefined;
+}
+
+/** A shared denylist: pass its `isRevoked` to `requireToken` / `createVerifier` (its functions need no `this`). */
+export interface RevocationList {
+  /**
+   * Refuses a token (a JWT, or its claims, such as `req.auth.claims`) until its `exp`, and its whole
+   * `origin_jti` family (every access token minted from one Cognito refresh token) for `maxTokenLifetime`.
+   */
+  readonly revoke: (token: string | Claims) => Promise<void>;
+  /** "Log out everywhere": refuses `subject`'s tokens issued before `before` (default now). */
+  readonly revokeSubject: (subject: string | number, options?: { before?: Date | undefined }) => Promise<void>;
+  /** The `isRevoked` hook: one store round trip; rejects with `revocation_unavailable` when the store fails. */
+  readonly isRevoked: (claims: Claims) => Promise<boolean>;
+}
+
+const KNOWN_OPTIONS = ["store", "timeoutMs", "onStoreError", "onError", "maxTokenLifetime", "subjectClaim", "clock"];
+
+/**
+ * Checks the options (a bad one throws a `ConfigError` now) and returns a revocation list.
+ * @example
+ * const revocations = createRevocationList({ store: createRedisStore(redis) });
+ * app.use(requireToken({ cognito: { userPoolId, clientId }, isRevoked: revocations.isRevoked }));
+ */
+export function createRevocationList(options: RevocationListOptions): RevocationList {
+  if (options === null || typeof options !== "object")
+    throw new ConfigError("revocation list options must be an object.");
+  rejectUnknown(options, KNOWN_OPTIONS, "revocation list");
+  const store = checkStore(options.store);
+  const timeoutMs = number(options.timeoutMs, "timeoutMs", 250, { min: 1, integer: true });
+  const onStoreError = options.onStoreError ?? "deny";
+  if (onStoreError !== "deny" && onStoreError !== "allow") {
+    throw new ConfigError('`onStoreError` must be "deny" or "allow".');
+  }
+  const onError = fn(options.onError, "onError");
+  if (onStoreError === "allow" && onError === undefined) {
+    throw new ConfigError('`onStoreError: "allow"` needs an `onError` hook, so that an outage is seen.');
+  }
+  const lifetimeMs = 1000 * number(options.maxTokenLifetime, "maxTokenLifetime", 86_400, { min: 1 });
+  const subjectClaim = nonEmpty(options.subjectClaim ?? "sub", "subjectClaim");
+  const clock = fn(options.clock, "clock") ?? Date.now;
+
+  async function revoke(token: string | Claims): Promise<void> {
+    const claims = typeof token === "string" ? claimsOf(token) : token;
+    const jti = text(claims?.jti),
+      family = text(claims?.["origin_jti"]);
+    if (jti === undefined && family === undefined) {
+      throw new TypeError("bearer-gate: revoke() needs a token with a jti or origin_jti claim; see revokeSubject().");
+    }
+    const exp = claims?.exp;
+    const untilExp = typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 - clock() : lifetimeMs;
+    const writes: Promise<void>[] = [];
+    if (jti !== undefined && untilExp > 0) writes.push(store.revokeId(jti, Math.ceil(untilExp)));
+    // a sibling minted before the revocation may outlive this token: keep the family for a lifetime
+    if (family !== undefined) writes.push(store.revokeId(family, Math.ceil(Math.max(untilExp, lifetimeMs))));
+    await answerWithin(Promise.all(writes));
+  }
+
+  async function revokeSubject(
+    subject: string | number,
+    { before }: { before?: Date | undefined } = {},
+  ): Promise<void> {
+    const name = text(subject);
+    if (name === undefined) throw new TypeError("bearer-gate: revokeSubject() needs a subject.");
+    if (before !== undefined && !(before instanceof Date && Number.isFinite(before.getTime()))) {
+      throw new TypeError("bearer-gate: revokeSubject()'s `before` must be a valid Date.");
+    }
+    const cutoffMs = before?.getTime() ?? clock();
+    // tokens issued before the cutoff are all expired a lifetime after it; then the entry can go
+    const ttlMs = Math.ceil(cutoffMs + lifetimeMs - clock());
+    if (ttlMs > 0) await answerWithin(store.revokeSubject(name, cutoffMs / 1000, ttlMs));
+  }
+
+  async function isRevoked(claims: Claims): Promise<boolean> {
+    const ids = [text(claims.jti), text(claims["origin_jti"])].filter((id) => id !== undefined);
+    const subject = text(claims[subjectClaim]);
+    if (ids.length === 0 && subject === undefined) return false;
+    let found: RevocationLookup;
+    try {
+      found = await answerWithin(store.lookup(ids, subject));
+    } catch (cause) {
+      const error = new TokenError("revocation_unavailable", undefined, { cause });
+      report(error);
+      if (onStoreError === "allow") return false;
+      throw error;
+    }
+    if (found.listed) return true;
+    if (found.cutoff === undefined) return false;
+    // without `iat` the token cannot show it came after the cutoff
+    return typeof claims.iat !== "number" || claims.iat < found.cutoff;
+  }
+
+  function answerWithin<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the revocation store did not answer in ${timeoutMs} ms`)), timeoutMs);
+    });
+    return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+
+  function report(error: TokenError): void {
+    try {
+      onError?.(error);
+    } catch {
+      // a logging hook that throws must not change the answer
+    }
+  }
+
+  return Object.freeze({ revoke, revokeSubject, isRevoked });
+}
+
+function checkStore(store: unknown): RevocationStore {
+  const methods = ["revokeId", "revokeSubject", "lookup"] as const;
+  if (
+    store === null ||
+    typeof store !== "object" ||
+    methods.some((name) => typeof Reflect.get(store, name) !== "function")
+  ) {
+    throw new ConfigError("`store` must be a revocation store: createMemoryStore() or createRedisStore(client).");
+  }
+  return store as RevocationStore;
+}
+
+function claimsOf(token: string): Partial<Claims> {
+  try {
+    return decodeJwt(token).payload; // not verified: revoking a token never lets anything in
+  } catch {
+    throw new TypeError("bearer-gate: revoke() was given a string that is not a JWT.");
+  }
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === "string" && value !== "") return value;
+  return typeof value === "number" && Number.isFinite(value) ? String(value) : undefined;
+}
