@@ -8,6 +8,7 @@ module.exports = {
     "^bearer-gate$": "<rootDir>/src/index.ts",
     "^bearer-gate/(express|koa)$": "<rootDir>/adapters/$1.ts",
     "^bearer-gate/testing$": "<rootDir>/testing/index.ts",
+    "^bearer-gate/redis$": "<rootDir>/redis/index.ts",
     "^(\\.{1,2}/.*)\\.js$": "$1",
   },
   setupFilesAfterEnv: ["<rootDir>/test/setup.ts"],

@@ -42,6 +42,7 @@ verifier.verify(${JSON.stringify(`Bearer ${token}`)}).then(async (auth) => {
     koa: [typeof koa.requireToken, typeof koa.requireScope, typeof koa.requireAnyScope, typeof koa.authErrorHandler],
     middlewareName: express.requireToken({ secret: "x" }).name,
     testing: [typeof testing.createTestIssuer, typeof testing.hmacTokens],
+    revocation: [typeof core.createRevocationList, typeof core.createMemoryStore, typeof redis.createRedisStore],
   }));
 });`;
 
@@ -52,6 +53,7 @@ const expected = {
   koa: ["function", "function", "function", "function"],
   middlewareName: "requireToken",
   testing: ["function", "function"],
+  revocation: ["function", "function", "function"],
 };
 
 // The testing kit as a user's own test suite would use it; run by each test runner, it must pass
@@ -79,7 +81,7 @@ describe("the packed package", () => {
     writeFileSync(
       join(scratch, "cjs.cjs"),
       body(
-        'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing");',
+        'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing"); const redis = require("bearer-gate/redis");',
       ),
     );
     expect(JSON.parse(execFileSync(process.execPath, ["cjs.cjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
@@ -91,7 +93,7 @@ describe("the packed package", () => {
     writeFileSync(
       join(scratch, "esm.mjs"),
       body(
-        'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing";',
+        'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing"; import * as redis from "bearer-gate/redis";',
       ),
     );
     expect(JSON.parse(execFileSync(process.execPath, ["esm.mjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
@@ -149,7 +151,7 @@ describe("the packed package", () => {
         ),
     );
     expect(stray).toEqual([]);
-    for (const entry of ["src/index", "adapters/express", "adapters/koa", "testing/index", "cli/main"]) {
+    for (const entry of ["src/index", "adapters/express", "adapters/koa", "testing/index", "redis/index", "cli/main"]) {
       for (const kind of ["cjs", "esm"])
         expect(files).toEqual(expect.arrayContaining([`dist/${kind}/${entry}.js`, `dist/${kind}/${entry}.d.ts`]));
     }

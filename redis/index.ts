@@ -1,0 +1,79 @@
+import { ConfigError, type RevocationLookup, type RevocationStore } from "../src/index.js";
+
+/** An `ioredis` client (v5 or newer): only its `call` is used. */
+export interface IoRedisLike {
+  call(command: string, args: (string | number)[]): Promise<unknown>;
+}
+
+/** A `redis` (node-redis) client, v4 or newer: only its `sendCommand` is used. */
+export interface NodeRedisLike {
+  sendCommand(args: string[]): Promise<unknown>;
+}
+
+/** Options of `createRedisStore`. */
+export interface RedisStoreOptions {
+  /** Put before every key. Default `"bearer-gate:"`; on Redis Cluster use a hash tag, `"{bearer-gate}:"`. */
+  prefix?: string | undefined;
+}
+
+type Send = (args: string[]) => Promise<unknown>;
+
+// keeps the longer time to live of two revocations of one id (-1: the key has no expiry; leave it)
+const REVOKE_ID = `local ttl = redis.call('PTTL', KEYS[1])
+if ttl ~= -1 and ttl < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end`;
+// keeps the later of two cutoffs of one subject, with its (longer) time to live
+const REVOKE_SUBJECT = `local current = tonumber(redis.call('GET', KEYS[1]) or '-1') or -1
+if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) end`;
+
+/**
+ * A revocation store on the Redis client the app already has (`ioredis`, or `redis` v4+ once
+ * connected), shared by every instance of the API. A request costs one `MGET`; entries carry a
+ * time to live, so Redis drops them once the tokens they name have expired.
+ * @example
+ * const revocations = createRevocationList({ store: createRedisStore(new Redis(process.env.REDIS_URL)) });
+ */
+export function createRedisStore(
+  client: IoRedisLike | NodeRedisLike,
+  options: RedisStoreOptions = {},
+): RevocationStore {
+  const send = sender(client);
+  const prefix = options.prefix ?? "bearer-gate:";
+  if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
+  const idKey = (id: string): string => `${prefix}id:${id}`;
+  const subjectKey = (subject: string): string => `${prefix}sub:${subject}`;
+
+  return Object.freeze({
+    async revokeId(id: string, ttlMs: number): Promise<void> {
+      await send(["EVAL", REVOKE_ID, "1", idKey(id), String(ttlMs)]);
+    },
+    async revokeSubject(subject: string, cutoff: number, ttlMs: number): Promise<void> {
+      await send(["EVAL", REVOKE_SUBJECT, "1", subjectKey(subject), String(cutoff), String(ttlMs)]);
+    },
+    async lookup(ids: readonly string[], subject: string | undefined): Promise<RevocationLookup> {
+      const keys = ids.map(idKey);
+      if (subject !== undefined) keys.push(subjectKey(subject));
+      const values = await send(["MGET", ...keys]);
+      if (!Array.isArray(values) || values.length !== keys.length) throw new Error("MGET answered an unexpected shape");
+      const listed = values.slice(0, ids.length).some((value) => value !== null);
+      if (subject === undefined || values[ids.length] === null) return { listed, cutoff: undefined };
+      const cutoff = Number(String(values[ids.length]));
+      // a cutoff that is not a number is a broken store: fail rather than guess
+      if (!Number.isFinite(cutoff)) throw new Error("a subject cutoff in Redis is not a number");
+      return { listed, cutoff };
+    },
+  });
+}
+
+function sender(client: unknown): Send {
+  if (client !== null && typeof client === "object") {
+    // ioredis has a `sendCommand` of its own (taking a Command object), so `call` is tested first
+    if ("call" in client && typeof client.call === "function") {
+      const call = client.call.bind(client) as (command: string, args: string[]) => Promise<unknown>;
+      return ([command, ...args]) => call(command ?? "", args);
+    }
+    if ("sendCommand" in client && typeof client.sendCommand === "function") {
+      return client.sendCommand.bind(client) as Send;
+    }
+  }
+  throw new ConfigError("createRedisStore() needs an ioredis client or a redis (node-redis) v4+ client.");
+}

@@ -1,0 +1,177 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { createMemoryStore, createRevocationList, type Claims, type RevocationStore } from "bearer-gate";
+import { createRedisStore } from "bearer-gate/redis";
+import { Redis } from "ioredis";
+import { createClient } from "redis";
+import { HMAC_SECRET, signHmac } from "../fixtures/tokens.js";
+import { RedisServer } from "../fixtures/redis-server.js";
+
+// One table of behaviour, run against every store: in memory, and on a real Redis through each
+// client we support. Times are real (Redis keeps its own clock), so each case uses its own ids.
+let redis: RedisServer;
+let ioredis: Redis;
+let nodeRedis: ReturnType<typeof createClient>;
+
+beforeAll(async () => {
+  redis = await RedisServer.start();
+  ioredis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
+  nodeRedis = createClient({ url: redis.url });
+  await nodeRedis.connect();
+}, 20_000);
+
+afterAll(async () => {
+  ioredis.disconnect();
+  nodeRedis.destroy();
+  await redis.close();
+});
+
+const seconds = (): number => Date.now() / 1000;
+const claims = (overrides: Record<string, unknown> = {}): Claims => ({
+  exp: Math.floor(seconds()) + 600,
+  iat: Math.floor(seconds()) - 1,
+  sub: `user-${randomUUID()}`,
+  jti: randomUUID(),
+  origin_jti: randomUUID(),
+  ...overrides,
+});
+
+const STORES: [string, () => RevocationStore][] = [
+  ["memory", () => createMemoryStore()],
+  ["redis (ioredis)", () => createRedisStore(ioredis)],
+  ["redis (node-redis)", () => createRedisStore(nodeRedis)],
+];
+
+describe.each(STORES)("a revocation list on the %s store", (_name, makeStore) => {
+  const list = (options: { maxTokenLifetime?: number; subjectClaim?: string } = {}) =>
+    createRevocationList({ store: makeStore(), ...options });
+
+  it("lets a token that nobody revoked through", async () => {
+    expect(await list().isRevoked(claims())).toBe(false);
+  });
+
+  it("refuses a revoked token, and only that session's tokens", async () => {
+    const revocations = list();
+    const token = claims();
+    await revocations.revoke(token);
+    expect(await revocations.isRevoked(token)).toBe(true);
+    expect(await revocations.isRevoked(claims({ sub: token.sub }))).toBe(false);
+  });
+
+  it("refuses every token of a revoked token's origin_jti family (one Cognito refresh token)", async () => {
+    const revocations = list();
+    const token = claims();
+    await revocations.revoke(token);
+    const sibling = claims({ origin_jti: token["origin_jti"], exp: token.exp + 1800 });
+    expect(await revocations.isRevoked(sibling)).toBe(true);
+  });
+
+  it("revokes from the token text, and from a token with a jti only (the API's own tokens)", async () => {
+    const revocations = list();
+    const jti = randomUUID();
+    const token = signHmac({ jti, exp: Math.floor(seconds()) + 600, uid: 2 }, HMAC_SECRET);
+    await revocations.revoke(token);
+    expect(await revocations.isRevoked({ jti, exp: Math.floor(seconds()) + 600 })).toBe(true);
+  });
+
+  it("logs a subject out everywhere: tokens issued before the cutoff, not after", async () => {
+    const revocations = list();
+    const sub = `user-${randomUUID()}`;
+    const now = Math.floor(seconds());
+    await revocations.revokeSubject(sub, { before: new Date((now - 10) * 1000) });
+    expect(await revocations.isRevoked(claims({ sub, iat: now - 20 }))).toBe(true);
+    expect(await revocations.isRevoked(claims({ sub, iat: now - 5 }))).toBe(false);
+    expect(await revocations.isRevoked(claims({ iat: now - 20 }))).toBe(false); // someone else
+    expect(await revocations.isRevoked({ sub, exp: seconds() + 60, jti: randomUUID() })).toBe(true); // no iat: cannot show it came after
+  });
+
+  it("keeps the later of two cutoffs", async () => {
+    const revocations = list();
+    const sub = `user-${randomUUID()}`;
+    const now = Math.floor(seconds());
+    await revocations.revokeSubject(sub, { before: new Date((now - 10) * 1000) });
+    await revocations.revokeSubject(sub, { before: new Date((now - 100) * 1000) });
+    expect(await revocations.isRevoked(claims({ sub, iat: now - 50 }))).toBe(true);
+  });
+
+  it("reads the subject from another claim, numbers included (uid in the API's tokens)", async () => {
+    const revocations = list({ subjectClaim: "uid" });
+    const uid = Math.floor(Math.random() * 1e9);
+    await revocations.revokeSubject(uid);
+    expect(await revocations.isRevoked({ uid, iat: Math.floor(seconds()) - 1, exp: seconds() + 60 })).toBe(true);
+    expect(await revocations.isRevoked({ uid: uid + 1, iat: Math.floor(seconds()) - 1, exp: seconds() + 60 })).toBe(
+      false,
+    );
+  });
+
+  it("forgets entries once the tokens they name have expired", async () => {
+    const revocations = list({ maxTokenLifetime: 1 });
+    const token = claims({ exp: seconds() + 1 });
+    const sub = `user-${randomUUID()}`;
+    await revocations.revoke(token);
+    await revocations.revokeSubject(sub);
+    const before = claims({ sub, iat: seconds() - 5, jti: token.jti });
+    expect(await revocations.isRevoked(before)).toBe(true);
+    await sleep(1_300);
+    expect(await revocations.isRevoked(before)).toBe(false);
+    expect(await revocations.isRevoked(claims({ origin_jti: token["origin_jti"] }))).toBe(false);
+  });
+
+  it("refuses to revoke what names no token, with a clear error", async () => {
+    const revocations = list();
+    await expect(revocations.revoke("not a jwt")).rejects.toThrow("not a JWT");
+    const noIds: Claims = { exp: seconds() + 60, sub: "u" };
+    await expect(revocations.revoke(noIds)).rejects.toThrow("jti or origin_jti");
+    await expect(revocations.revokeSubject("")).rejects.toThrow("needs a subject");
+    await expect(revocations.revokeSubject("u", { before: new Date(Number.NaN) })).rejects.toThrow("valid Date");
+  });
+});
+
+describe("on Redis", () => {
+  it("sets each entry's time to live to what is left of the token, and Redis drops it after", async () => {
+    const revocations = createRevocationList({ store: createRedisStore(ioredis, { prefix: "ttl-test:" }) });
+    const jti = randomUUID();
+    await revocations.revoke({ jti, exp: seconds() + 1.5 });
+    const ttl = await ioredis.pttl(`ttl-test:id:${jti}`);
+    expect(ttl).toBeGreaterThan(1_000);
+    expect(ttl).toBeLessThanOrEqual(1_500);
+    await sleep(1_600);
+    expect(await ioredis.exists(`ttl-test:id:${jti}`)).toBe(0);
+  });
+
+  it("keeps a family and a subject for maxTokenLifetime, and never shortens an entry", async () => {
+    const revocations = createRevocationList({
+      store: createRedisStore(nodeRedis, { prefix: "life-test:" }),
+      maxTokenLifetime: 3600,
+    });
+    const token = claims({ exp: seconds() + 60 });
+    await revocations.revoke(token);
+    await revocations.revokeSubject("someone");
+    const familyTtl = await ioredis.pttl(`life-test:id:${String(token["origin_jti"])}`);
+    const tokenTtl = await ioredis.pttl(`life-test:id:${token.jti!}`);
+    const subjectTtl = await ioredis.pttl("life-test:sub:someone");
+    expect([familyTtl > 3_590_000, tokenTtl > 50_000 && tokenTtl <= 60_000, subjectTtl > 3_590_000]).toEqual([
+      true,
+      true,
+      true,
+    ]);
+    await revocations.revoke({ origin_jti: token["origin_jti"], exp: seconds() + 10 });
+    expect(await ioredis.pttl(`life-test:id:${String(token["origin_jti"])}`)).toBeGreaterThan(3_580_000);
+  });
+
+  it("answers a request in one round trip (one MGET)", async () => {
+    const monitor = await ioredis.monitor();
+    const commands: string[] = [];
+    monitor.on("monitor", (_time: string, args: string[]) => commands.push(String(args[0]).toUpperCase()));
+    await sleep(50);
+    const revocations = createRevocationList({ store: createRedisStore(nodeRedis) });
+    await revocations.isRevoked(claims());
+    await sleep(100);
+    monitor.disconnect();
+    expect(commands).toEqual(["MGET"]);
+  });
+
+  it("refuses a client it does not know", () => {
+    expect(() => createRedisStore({} as never)).toThrow("ioredis client or a redis");
+  });
+});
