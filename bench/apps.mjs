@@ -8,6 +8,9 @@ import koaJwt from "koa-jwt";
 import jwksRsa from "jwks-rsa";
 import { requireToken as expressToken } from "bearer-gate/express";
 import { requireToken as koaToken } from "bearer-gate/koa";
+import { createRevocationList } from "bearer-gate";
+import { createRedisStore } from "bearer-gate/redis";
+import { Redis } from "ioredis";
 import { AUDIENCE, ISSUER, SECRET } from "./tokens.mjs";
 
 const [name, alg, jwksUri] = process.argv.slice(2);
@@ -25,6 +28,11 @@ const floorAuth = (header) => {
   return claims;
 };
 const hs = alg === "HS256";
+// the revocation list on a real Redis (the parent starts it): one MGET per request
+const revocable = () => {
+  const redis = new Redis(process.env.BENCH_REDIS_URL, { maxRetriesPerRequest: 1 });
+  return { isRevoked: createRevocationList({ store: createRedisStore(redis) }).isRevoked };
+};
 const ours = hs
   ? { secret: SECRET, issuer: ISSUER, audience: AUDIENCE }
   : { jwksUri, issuer: ISSUER, audience: AUDIENCE };
@@ -38,6 +46,7 @@ const expressApps = {
     },
   ],
   "express + bearer-gate": () => [expressToken(ours)],
+  "express + bearer-gate + redis revocation": () => [expressToken({ ...ours, ...revocable() })],
   "express + express-jwt": () => [
     expressjwt({
       secret: hs ? SECRET : jwksRsa.expressJwtSecret({ jwksUri, cache: true, rateLimit: true }),
@@ -61,6 +70,7 @@ const koaApps = {
     },
   ],
   "koa + bearer-gate": () => [koaToken(ours)],
+  "koa + bearer-gate + redis revocation": () => [koaToken({ ...ours, ...revocable() })],
   "koa + koa-jwt": () => [
     koaJwt({
       secret: hs ? SECRET : jwksRsa.koaJwtSecret({ jwksUri, cache: true, rateLimit: true }),

@@ -2,7 +2,7 @@
 // peers, in one run, contenders alternating round by round so the machine's drift cancels.
 // Prints medians and ratios; --write also records them in BENCHMARKS.md and bench/ratios.svg.
 import { createHmac, createSecretKey, timingSafeEqual, verify as cryptoVerify } from "node:crypto";
-import { fork } from "node:child_process";
+import { fork, spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
@@ -136,20 +136,53 @@ for (const alg of ["HS256", "RS256"]) {
 }
 
 // ---- 2. HTTP ---------------------------------------------------------------------------------
+const redis = await startRedis();
 const APPS = [
   "express bare",
   "express + floor cache",
   "express + bearer-gate",
+  ...(redis ? ["express + bearer-gate + redis revocation"] : []),
   "express + express-jwt",
   "express + express-oauth2-jwt-bearer",
   "koa bare",
   "koa + floor cache",
   "koa + bearer-gate",
+  ...(redis ? ["koa + bearer-gate + redis revocation"] : []),
   "koa + koa-jwt",
 ];
+// a redis-server on 127.0.0.1 for the revocation rows; without one they are left out, and said so
+async function startRedis() {
+  if (spawnSync("redis-server", ["--version"]).error !== undefined) {
+    log("redis-server not found (apt-get install redis-server): the redis revocation rows are left out");
+    return undefined;
+  }
+  const port = await new Promise((resolve) => {
+    const probe = createServer().listen(0, "127.0.0.1", () => {
+      const { port: free } = probe.address();
+      probe.close(() => resolve(free));
+    });
+  });
+  const child = spawn("redis-server", [
+    "--port",
+    String(port),
+    "--bind",
+    "127.0.0.1",
+    "--save",
+    "",
+    "--appendonly",
+    "no",
+  ]);
+  await new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (chunk) => (out += chunk) && out.includes("Ready to accept") && resolve());
+    child.once("exit", (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
+  });
+  return { child, url: `redis://127.0.0.1:${port}` };
+}
 async function startApp(name, alg) {
   const child = fork(new URL("./apps.mjs", import.meta.url), [name, alg, jwksUri], {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
+    env: { ...process.env, BENCH_REDIS_URL: redis?.url ?? "" },
   });
   const { port } = await new Promise((resolve, reject) => {
     child.once("message", resolve);
@@ -189,6 +222,7 @@ for (const alg of ["RS256", "HS256"]) {
   }
   log(`HTTP ${alg}: done`);
 }
+redis?.child.kill();
 
 // ---- 3. memory -------------------------------------------------------------------------------
 log(`verifying ${MEMORY_TOKENS} distinct HS256 tokens...`);
@@ -231,6 +265,16 @@ lines.push(
 );
 lines.push("| alg | app | req/s | x bare |", "| --- | --- | ---: | ---: |");
 for (const row of http) lines.push(`| ${row.alg} | ${row.name} | ${fmt(row.rps)} | ${row.ratio.toFixed(2)} |`);
+const revocationRows = http.filter((row) => row.name.endsWith("+ redis revocation"));
+if (revocationRows.length > 0) {
+  lines.push("", "The Redis revocation list (one MGET per request) against the same app without it:", "");
+  for (const row of revocationRows) {
+    const without = http.find(
+      (other) => other.alg === row.alg && other.name === row.name.replace(" + redis revocation", ""),
+    );
+    lines.push(`- ${row.alg} ${row.name}: ${(row.rps / without.rps).toFixed(2)}x the requests/s of ${without.name}`);
+  }
+}
 lines.push(
   "",
   `Memory after verifying ${memory.tokens.toLocaleString("en-US")} distinct HS256 tokens with the default cache (bound ${memory.boundMb} MiB): heap ${memory.heapMb.toFixed(1)} MB (grew ${memory.heapGrowthMb.toFixed(1)} MB), RSS ${memory.rssMb.toFixed(1)} MB`,
