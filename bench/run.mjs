@@ -215,14 +215,17 @@ for (const alg of ["RS256", "HS256"]) {
       samples.get(name).push(await requestsPerSecond(app.url, token, HTTP_SECONDS));
     }
   }
-  for (const [, app] of apps) app.child.disconnect();
+  // wait for the apps to be gone, so none is still running (or reconnecting to Redis) during what follows
+  await Promise.all(
+    apps.map(([, { child }]) => new Promise((resolve) => (child.once("exit", resolve), child.disconnect()))),
+  );
   for (const name of APPS) {
     const bare = median(samples.get(name.startsWith("koa") ? "koa bare" : "express bare"));
     http.push({ alg, name, rps: median(samples.get(name)), ratio: median(samples.get(name)) / bare });
   }
   log(`HTTP ${alg}: done`);
 }
-redis?.child.kill();
+if (redis) await new Promise((resolve) => (redis.child.once("exit", resolve), redis.child.kill()));
 
 // ---- 3. memory -------------------------------------------------------------------------------
 log(`verifying ${MEMORY_TOKENS} distinct HS256 tokens...`);
