@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { createClient } from "redis";
 import { request } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { createRevocationList, type RevocationListOptions, type TokenError } from "bearer-gate";
+import { createRevocationList, type RevocationListOptions, type RevocationStore, type TokenError } from "bearer-gate";
 import { requireToken as expressToken } from "bearer-gate/express";
 import { requireToken as koaToken } from "bearer-gate/koa";
 import { createRedisStore } from "bearer-gate/redis";
@@ -28,15 +28,20 @@ interface Instance {
   handled: number;
 }
 
-function expressInstance(list: Partial<RevocationListOptions> = {}): Promise<Instance> {
-  const storeErrors: TokenError[] = [];
+// each instance has its own list (and store) on the shared Redis, as separate processes would
+function revocationsOn(store: RevocationStore, list: Partial<RevocationListOptions>) {
+  const instance = { refused: [] as TokenError[], storeErrors: [] as TokenError[], handled: 0 };
   const revocations = createRevocationList({
-    store: createRedisStore(ioredis),
+    store,
     timeoutMs: 200,
-    onError: (error) => storeErrors.push(error),
+    onError: (error) => instance.storeErrors.push(error),
     ...list,
   });
-  const instance = { refused: [] as TokenError[], storeErrors, handled: 0 };
+  return { revocations, instance };
+}
+
+function expressInstance(list: Partial<RevocationListOptions> = {}): Promise<Instance> {
+  const { revocations, instance } = revocationsOn(createRedisStore(ioredis), list);
   const app = express();
   app.use(
     expressToken({
@@ -57,14 +62,7 @@ function expressInstance(list: Partial<RevocationListOptions> = {}): Promise<Ins
 }
 
 function koaInstance(list: Partial<RevocationListOptions> = {}): Promise<Instance> {
-  const storeErrors: TokenError[] = [];
-  const revocations = createRevocationList({
-    store: createRedisStore(nodeRedis),
-    timeoutMs: 200,
-    onError: (error) => storeErrors.push(error),
-    ...list,
-  });
-  const instance = { refused: [] as TokenError[], storeErrors, handled: 0 };
+  const { revocations, instance } = revocationsOn(createRedisStore(nodeRedis), list);
   const app = new Koa();
   app.use(
     koaToken({
