@@ -1,6 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import {
-  ConfigError,
   createVerifier,
   errorResponse,
   missingScopes,
@@ -11,6 +10,7 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { checkHooks, observe } from "./hooks.js";
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types its request through this global namespace
@@ -106,19 +106,4 @@ function fail(error: unknown, req: Request, res: Response, next: NextFunction): 
 function send(res: Response, error: unknown): void {
   const { status, headers, body } = errorResponse(error);
   res.status(status).set(headers).json(body);
-}
-
-// a logging or metrics hook never changes the answer, even when it throws
-function observe(hook: () => void): void {
-  try {
-    hook();
-  } catch {
-    // ignored on purpose: see above
-  }
-}
-
-function checkHooks(...hooks: unknown[]): void {
-  if (hooks.some((hook) => hook !== undefined && typeof hook !== "function")) {
-    throw new ConfigError("`onFailure` and `onSuccess` must be functions.");
-  }
 }

@@ -1,6 +1,5 @@
 import type { Context, Middleware, Next } from "koa";
 import {
-  ConfigError,
   createVerifier,
   errorResponse,
   missingScopes,
@@ -11,6 +10,7 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { checkHooks, observe } from "./hooks.js";
 
 declare module "koa" {
   interface DefaultState {
@@ -110,19 +110,4 @@ function send(ctx: Context, error: unknown): void {
   ctx.status = status;
   ctx.set(headers);
   ctx.body = body;
-}
-
-// a logging or metrics hook never changes the answer, even when it throws
-function observe(hook: () => void): void {
-  try {
-    hook();
-  } catch {
-    // ignored on purpose: see above
-  }
-}
-
-function checkHooks(...hooks: unknown[]): void {
-  if (hooks.some((hook) => hook !== undefined && typeof hook !== "function")) {
-    throw new ConfigError("`onFailure` and `onSuccess` must be functions.");
-  }
 }
