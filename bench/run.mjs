@@ -2,7 +2,8 @@
 // peers, in one run, contenders alternating round by round so the machine's drift cancels.
 // Prints medians and ratios; --write also records them in BENCHMARKS.md and bench/ratios.svg.
 import { createHmac, createSecretKey, timingSafeEqual, verify as cryptoVerify } from "node:crypto";
-import { fork, spawn, spawnSync } from "node:child_process";
+import { execFileSync, fork, spawn, spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { createServer } from "node:http";
 import { cpus, totalmem } from "node:os";
 import { writeFileSync } from "node:fs";
@@ -293,7 +294,12 @@ if (args.write) {
     "BENCHMARKS.md",
     `# Benchmarks\n\nRecorded by \`npm run bench -- --write\`${QUICK ? " --quick" : ""} on ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${machine}.\n` +
       `Ratios are what matters: absolute figures vary with the machine. Run \`npm run bench\` to measure your own.\n\n![ratios](bench/ratios.svg)\n\n${table}\n`,
-  );
+  ); // in the repository's style, so `prettier --check` in `npm test` holds after a recording
+  execFileSync(process.execPath, [
+    createRequire(import.meta.url).resolve("prettier/bin/prettier.cjs"),
+    "--write",
+    "BENCHMARKS.md",
+  ]);
 }
 process.exit(0);
 
