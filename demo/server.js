@@ -42,64 +42,50 @@ async function createDemo() {
     await (route.length > 1 ? route[0](ctx, answer) : answer());
   });
 
-  const access = issuer.accessToken({ scope: "posts users" });
-  const hmacAccess = hmac.access({ scope: "users,posts,camps" });
+  // the same five requests against each app; only the tokens (and the wrong kind of token) differ
+  const examples = ({ valid, expired, wrongKind, wrongKindLabel }) => [
+    { label: "a valid access token", path: "/posts", token: valid, status: 200 },
+    { label: "no token (code 401)", path: "/posts", token: undefined, status: 401, reason: "missing_token" },
+    {
+      label: "an expired token (code 450: refresh and retry)",
+      path: "/posts",
+      token: expired,
+      status: 401,
+      reason: "expired",
+    },
+    {
+      label: `${wrongKindLabel} used as an access token (code 450)`,
+      path: "/posts",
+      token: wrongKind,
+      status: 401,
+      reason: "wrong_token_use",
+    },
+    {
+      label: "a valid token without the admin scope (403, code 450)",
+      path: "/admin",
+      token: valid,
+      status: 403,
+      reason: "insufficient_scope",
+    },
+  ];
   return {
     express: {
       app: expressApp,
-      examples: [
-        { label: "a valid access token", path: "/posts", token: access, status: 200 },
-        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401, reason: "missing_token" },
-        {
-          label: "an expired token (code 450: refresh and retry)",
-          path: "/posts",
-          token: issuer.accessToken({ expiresIn: -60 }),
-          status: 401,
-          reason: "expired",
-        },
-        {
-          label: "an ID token used as an access token (code 450)",
-          path: "/posts",
-          token: issuer.idToken(),
-          status: 401,
-          reason: "wrong_token_use",
-        },
-        {
-          label: "a valid token without the admin scope (403, code 450)",
-          path: "/admin",
-          token: access,
-          status: 403,
-          reason: "insufficient_scope",
-        },
-      ],
+      examples: examples({
+        valid: issuer.accessToken({ scope: "posts users" }),
+        expired: issuer.accessToken({ expiresIn: -60 }),
+        wrongKind: issuer.idToken(),
+        wrongKindLabel: "an ID token",
+      }),
     },
     koa: {
       app: koaApp,
-      examples: [
-        { label: "a valid access token", path: "/posts", token: hmacAccess, status: 200 },
-        { label: "no token (code 401)", path: "/posts", token: undefined, status: 401, reason: "missing_token" },
-        {
-          label: "an expired token (code 450: refresh and retry)",
-          path: "/posts",
-          token: hmac.access({ expiresIn: -60 }),
-          status: 401,
-          reason: "expired",
-        },
-        {
-          label: "a refresh token used as an access token (code 450)",
-          path: "/posts",
-          token: hmac.refresh(),
-          status: 401,
-          reason: "wrong_token_use",
-        },
-        {
-          label: "a valid token without the admin scope (403, code 450)",
-          path: "/admin",
-          token: hmacAccess,
-          status: 403,
-          reason: "insufficient_scope",
-        },
-      ],
+      examples: examples({
+        valid: hmac.access({ scope: "users,posts,camps" }),
+        expired: hmac.access({ expiresIn: -60 }),
+        wrongKind: hmac.refresh(),
+        wrongKindLabel: "a refresh token",
+      }),
     },
     close: () => issuer.close(),
   };
