@@ -77,28 +77,20 @@ test("the testing kit verifies under this runner", async () => {
 `;
 
 describe("the packed package", () => {
-  it("works through require from a CommonJS project", () => {
-    writeFileSync(
-      join(scratch, "cjs.cjs"),
-      body(
-        'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing"); const redis = require("bearer-gate/redis");',
-      ),
-    );
-    expect(JSON.parse(execFileSync(process.execPath, ["cjs.cjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
-      expected,
-    );
-  });
-
-  it("works through import from an ES module project", () => {
-    writeFileSync(
-      join(scratch, "esm.mjs"),
-      body(
-        'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing"; import * as redis from "bearer-gate/redis";',
-      ),
-    );
-    expect(JSON.parse(execFileSync(process.execPath, ["esm.mjs"], { cwd: scratch, encoding: "utf8" }))).toEqual(
-      expected,
-    );
+  it.each([
+    [
+      "require from a CommonJS project",
+      "cjs.cjs",
+      'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing"); const redis = require("bearer-gate/redis");',
+    ],
+    [
+      "import from an ES module project",
+      "esm.mjs",
+      'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing"; import * as redis from "bearer-gate/redis";',
+    ],
+  ])("works through %s", (_how, file, load) => {
+    writeFileSync(join(scratch, file), body(load));
+    expect(JSON.parse(execFileSync(process.execPath, [file], { cwd: scratch, encoding: "utf8" }))).toEqual(expected);
   });
 
   it("runs the bearer-gate command from its bin entry", () => {
