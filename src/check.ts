@@ -41,7 +41,9 @@ export function fn<F>(value: F | undefined, name: string): F | undefined {
 }
 
 /** Refuses keys an options object does not know, so a typo fails at startup. */
-export function rejectUnknown(input: object, known: readonly string[], what: string): void {
+export function rejectUnknown(input: object, known: readonly string[], what?: string): void {
   const stray = Object.keys(input).filter((key) => !known.includes(key));
-  if (stray.length > 0) throw new ConfigError(`unknown ${what} option(s): ${stray.join(", ")}.`);
+  if (stray.length > 0) {
+    throw new ConfigError(`unknown ${what === undefined ? "" : `${what} `}option(s): ${stray.join(", ")}.`);
+  }
 }

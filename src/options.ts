@@ -1,4 +1,4 @@
-import { bool, fn, nonEmpty, number } from "./check.js";
+import { bool, fn, nonEmpty, number, rejectUnknown } from "./check.js";
 import { ConfigError } from "./errors.js";
 import { describePool, stringList, type CognitoOptions, type TokenUse } from "./keys/cognito.js";
 import type { JwksFetchOptions, JwksSettings } from "./keys/jwks.js";
@@ -92,10 +92,10 @@ const PUBLIC_KEY_ALGS: readonly string[] = [
   "ES384",
   "ES512",
 ];
-const KNOWN_OPTIONS = new Set<string>([
+const KNOWN_OPTIONS = [
   "secret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked", "tokenCache",
-]); // prettier-ignore
+]; // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
   "timeoutMs",
   "cacheMaxAgeMs",
@@ -116,8 +116,7 @@ const FETCH_DEFAULTS = {
 /** Checks every option once, at construction, and returns a frozen `Policy`. */
 export function normalizeOptions<Request>(input: VerifierOptions<Request>): Policy<Request> {
   if (input === null || typeof input !== "object") throw new ConfigError("options must be an object.");
-  const stray = Object.keys(input).filter((key) => !KNOWN_OPTIONS.has(key));
-  if (stray.length > 0) throw new ConfigError(`unknown option(s): ${stray.join(", ")}.`);
+  rejectUnknown(input, KNOWN_OPTIONS);
   const hasSecret = input.secret !== undefined;
   const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined;
   if (hasSecret === hasKeySet) {
@@ -176,8 +175,7 @@ function checkUrl(uri: unknown): string {
 
 function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, "uri"> {
   if (input === undefined) return FETCH_DEFAULTS;
-  const stray = Object.keys(input).filter((key) => !KNOWN_FETCH_OPTIONS.includes(key));
-  if (stray.length > 0) throw new ConfigError(`unknown \`jwksFetch\` option(s): ${stray.join(", ")}.`);
+  rejectUnknown(input, KNOWN_FETCH_OPTIONS, "`jwksFetch`");
   const setting = (key: keyof typeof FETCH_DEFAULTS, min: number): number =>
     number(input[key], `jwksFetch.${key}`, FETCH_DEFAULTS[key], { min, integer: true });
   return {
@@ -194,8 +192,7 @@ function cacheOptions(input: unknown): TokenCacheOptions | false {
   if (input === false) return false;
   if (input === undefined) return {};
   if (input === null || typeof input !== "object") throw new ConfigError("`tokenCache` must be an object or false.");
-  const stray = Object.keys(input).filter((key) => key !== "maxEntries" && key !== "maxBytes");
-  if (stray.length > 0) throw new ConfigError(`unknown \`tokenCache\` option(s): ${stray.join(", ")}.`);
+  rejectUnknown(input, ["maxEntries", "maxBytes"], "`tokenCache`");
   return input;
 }
 
