@@ -4,6 +4,7 @@ import {
   errorResponse,
   missingScopes,
   optionsFromEnv,
+  readAuthorization,
   scopeList,
   TokenError,
   type AuthContext,
@@ -52,14 +53,17 @@ export function requireToken(options?: ExpressOptions): RequestHandler {
   checkHooks(onFailure, onSuccess);
   const verifier = createVerifier(verifierOptions);
   const handling: Handling = { respond, onFailure };
+  // Never rejects: Express 4 ignores the promise, so a rejection here would crash the process.
   return async function requireToken(req, res, next) {
     handlingOf.set(req, handling);
     let auth: AuthContext | undefined;
     try {
-      auth = await verifier.authenticate(req, req.headersDistinct.authorization);
+      auth = await verifier.authenticate(req, readAuthorization(req));
     } catch (error) {
       return fail(error, req, res, next);
     }
+    // answered meanwhile (a timeout middleware): the request goes no further, the handler never runs
+    if (res.headersSent) return;
     if (auth !== undefined) {
       req.auth = auth;
       if (onSuccess !== undefined) observe(() => onSuccess(auth, req));
@@ -99,11 +103,18 @@ function scopeGuard(required: readonly string[], mode: ScopeMode): RequestHandle
 function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
   const { respond, onFailure } = handlingOf.get(req) ?? ANSWER;
   if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, req));
+  if (res.headersSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) return next(error);
   send(res, error);
 }
 
+// Never throws: a response already sent is left alone, and a write that fails ends the connection.
 function send(res: Response, error: unknown): void {
-  const { status, headers, body } = errorResponse(error);
-  res.status(status).set(headers).json(body);
+  if (res.headersSent) return;
+  try {
+    const { status, headers, body } = errorResponse(error);
+    res.status(status).set(headers).json(body);
+  } catch {
+    res.destroy();
+  }
 }

@@ -4,6 +4,7 @@ import {
   errorResponse,
   missingScopes,
   optionsFromEnv,
+  readAuthorization,
   scopeList,
   TokenError,
   type AuthContext,
@@ -53,10 +54,12 @@ export function requireToken(options?: KoaOptions): Middleware {
     handlingOf.set(ctx, handling);
     let auth: AuthContext | undefined;
     try {
-      auth = await verifier.authenticate(ctx, ctx.req.headersDistinct.authorization);
+      auth = await verifier.authenticate(ctx, readAuthorization(ctx.req));
     } catch (error) {
       return fail(ctx, error);
     }
+    // answered meanwhile (a timeout middleware): the request goes no further, the handler never runs
+    if (ctx.headerSent) return;
     if (auth !== undefined) {
       ctx.state.auth = auth;
       if (onSuccess !== undefined) observe(() => onSuccess(auth, ctx));
@@ -100,12 +103,15 @@ function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {
 function fail(ctx: Context, error: unknown): void {
   const { respond, onFailure } = handlingOf.get(ctx) ?? ANSWER;
   if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, ctx));
-  if (!respond) throw error;
+  if (ctx.headerSent) return; // someone else answered: nothing to write, nothing to hand on
+  if (!respond) throw error; // Koa's way of next(err): its error handling takes it, nothing crashes
   send(ctx, error);
 }
 
-// set here rather than thrown: Koa's default handler would drop the headers and send text
+// Set here rather than thrown: Koa's default handler would drop the headers and send text. Never
+// writes where another middleware took the response over (`ctx.respond = false`) or sent it.
 function send(ctx: Context, error: unknown): void {
+  if (ctx.headerSent || ctx.respond === false) return;
   const { status, headers, body } = errorResponse(error);
   ctx.status = status;
   ctx.set(headers);

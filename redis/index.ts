@@ -1,4 +1,5 @@
 import { ConfigError, type RevocationLookup, type RevocationStore } from "../src/index.js";
+import { plainObject, rejectUnknown } from "../src/check.js";
 
 /** An `ioredis` client (v5 or newer): only its `call` is used. */
 export interface IoRedisLike {
@@ -14,6 +15,13 @@ export interface NodeRedisLike {
 export interface RedisStoreOptions {
   /** Put before every key. Default `"bearer-gate:"`; on Redis Cluster use a hash tag, `"{bearer-gate}:"`. */
   prefix?: string | undefined;
+  /**
+   * Hears of a Redis that may evict this store's keys (any `maxmemory-policy` but `noeviction`:
+   * `volatile-*` evicts keys with a time to live, as every entry here has), found by `CONFIG GET`
+   * at creation: an evicted entry un-revokes a token. Default: `process.emitWarning`. Where `CONFIG`
+   * is not allowed (many managed services) nothing is said.
+   */
+  onWarning?: ((message: string) => void) | undefined;
 }
 
 type Send = (args: string[]) => Promise<unknown>;
@@ -37,8 +45,12 @@ export function createRedisStore(
   options: RedisStoreOptions = {},
 ): RevocationStore {
   const send = sender(client);
+  rejectUnknown(plainObject(options, "Redis store options"), ["prefix", "onWarning"], "Redis store");
   const prefix = options.prefix ?? "bearer-gate:";
   if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
+  const onWarning = options.onWarning ?? warn;
+  if (typeof onWarning !== "function") throw new ConfigError("`onWarning` must be a function.");
+  checkEviction(send, onWarning);
   const idKey = (id: string): string => `${prefix}id:${id}`;
   const subjectKey = (subject: string): string => `${prefix}sub:${subject}`;
 
@@ -62,6 +74,27 @@ export function createRedisStore(
       return { listed, cutoff };
     },
   });
+}
+
+// allkeys-* policies evict any key, and volatile-* ones evict keys that have a time to live, which
+// every entry of this store has: under memory pressure only noeviction keeps every revocation.
+function checkEviction(send: Send, onWarning: (message: string) => void): void {
+  send(["CONFIG", "GET", "maxmemory-policy"]).then(
+    (reply) => {
+      const policy: unknown = Array.isArray(reply) ? (reply as unknown[])[1] : undefined;
+      if (typeof policy === "string" && policy !== "noeviction") {
+        onWarning(
+          `bearer-gate: this Redis evicts keys under memory pressure (maxmemory-policy ${policy}), and an evicted ` +
+            "revocation is a token let back in. Give the revocation list a Redis with maxmemory-policy noeviction.",
+        );
+      }
+    },
+    () => undefined, // CONFIG renamed or refused (managed Redis), or not connected yet: nothing to say
+  );
+}
+
+function warn(message: string): void {
+  process.emitWarning(message, { code: "BEARER_GATE_REDIS_EVICTION" });
 }
 
 function sender(client: unknown): Send {

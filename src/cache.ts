@@ -14,9 +14,10 @@ export interface CachedVerification {
   readonly token: string;
   readonly claims: Claims;
   readonly scopes: readonly string[];
-  /** The claims' `exp` and `nbf`, kept as plain numbers for the checks every hit makes. */
+  /** The claims' `exp`, `nbf` and `iat`, kept as plain numbers for the checks every hit makes. */
   readonly exp: number;
   readonly nbf: number | undefined;
+  readonly iat: number | undefined;
   readonly stamp: number;
   readonly size: number;
 }
@@ -74,7 +75,16 @@ export class TokenCache {
     const bucket = token.slice(-BUCKET_CHARS);
     const previous = this.#entries.get(bucket);
     if (previous !== undefined) this.#delete(bucket, previous);
-    this.#entries.set(bucket, { token, claims, scopes, exp: claims.exp, nbf: claims.nbf, stamp, size });
+    this.#entries.set(bucket, {
+      token,
+      claims,
+      scopes,
+      exp: claims.exp,
+      nbf: claims.nbf,
+      iat: claims.iat,
+      stamp,
+      size,
+    });
     this.#bytes += size;
     for (const [oldest, entry] of this.#entries) {
       const over = this.#entries.size > this.#maxEntries || this.#bytes > this.#maxBytes;

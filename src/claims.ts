@@ -1,15 +1,21 @@
-import { TokenError, type Reason } from "./errors.js";
+import { quote, TokenError, type Reason } from "./errors.js";
 import type { Policy } from "./options.js";
+import type { Claims } from "./types.js";
 
 const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * The most `clockTolerance` may be, in seconds. The revocation list keeps every entry this long
+ * past the token's `exp`, so no verifier can accept a revoked token in its tolerance window,
+ * whatever tolerance each instance of an API was given.
+ */
+export const MAX_CLOCK_TOLERANCE = 300;
 
 /** The part of the policy that judges claims. */
 type ClaimRules = Pick<
   Policy,
   "tokenUse" | "clockTolerance" | "issuers" | "audiences" | "clientIds" | "requiredClaims"
 >;
-import type { Claims } from "./types.js";
-
 /**
  * Checks what a verified signature does not: the token kind, `exp` (required), `nbf`, issuer,
  * audience, client and the required claims, all against the `now` it is given (in seconds).
@@ -22,7 +28,7 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
   if (Math.abs(claims.exp) > MAX_DATE_SECONDS) refuse("malformed_token", `exp ${claims.exp} is not a date`);
   checkTimes(claims as Claims, policy.clockTolerance, now);
   if (policy.issuers !== undefined && (claims.iss === undefined || !policy.issuers.has(claims.iss))) {
-    refuse("wrong_issuer", `iss ${String(claims.iss)} is not allowed`);
+    refuse("wrong_issuer", `iss ${quote(claims.iss)} is not allowed`);
   }
   if (policy.audiences !== undefined && !matchesAny(claims.aud, policy.audiences)) {
     refuse("wrong_audience", "no aud member is allowed");
@@ -35,20 +41,25 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
   checkRequired(claims, policy);
 }
 
-/** `exp` and `nbf` against `now` (seconds), give or take `tolerance`: on every request, cached or not. */
+/**
+ * `exp`, `nbf` and `iat` against `now` (seconds), give or take `tolerance`: on every request,
+ * cached or not. A token issued in the future is refused like one not valid yet: it would
+ * otherwise pass a "log out everywhere" cutoff it was really issued before.
+ */
 export function checkTimes(
-  claims: { readonly exp: number; readonly nbf?: number | undefined },
+  claims: { readonly exp: number; readonly nbf?: number | undefined; readonly iat?: number | undefined },
   tolerance: number,
   now: number,
 ): void {
   if (now - tolerance >= claims.exp) refuse("expired", `exp ${claims.exp} is past`);
   if (claims.nbf !== undefined && now + tolerance < claims.nbf) refuse("not_yet_valid", `nbf ${claims.nbf} is ahead`);
+  if (claims.iat !== undefined && now + tolerance < claims.iat) refuse("not_yet_valid", `iat ${claims.iat} is ahead`);
 }
 
 /** The required claims; their predicates may read outside state, so they run on every request. */
 export function checkRequired(claims: Partial<Claims>, policy: Pick<ClaimRules, "requiredClaims">): void {
   for (const [name, matches] of policy.requiredClaims) {
-    if (!matches(claims[name])) refuse("claim_mismatch", `claim ${name} does not match`);
+    if (!matches(claims[name])) refuse("claim_mismatch", `claim ${quote(name)} does not match`);
   }
 }
 
@@ -60,7 +71,7 @@ function checkKind(claims: Partial<Claims>, policy: ClaimRules): void {
   if (wanted === undefined) {
     if (use === "id") refuse("wrong_token_use", "token_use is id");
   } else if (wanted === "any" ? use !== "access" && use !== "id" : use !== wanted) {
-    refuse("wrong_token_use", `token_use ${String(use)} is not ${wanted}`);
+    refuse("wrong_token_use", `token_use ${quote(use)} is not ${wanted}`);
   }
 }
 

@@ -13,8 +13,8 @@ export interface DecodedJwt {
 const SEGMENT = /^[A-Za-z0-9_-]*$/;
 
 /**
- * Splits a token into its three segments and parses header and payload into null-prototype
- * objects, so no claim named `__proto__` can ever reach a prototype.
+ * Splits a token into its three segments and parses header and payload into deeply frozen
+ * null-prototype objects, so no claim named `__proto__` can ever reach a prototype.
  * @throws TokenError `malformed_token` for anything that is not a well-formed JWS with a JSON
  * object header and payload whose registered claims have their registered types.
  */
@@ -32,7 +32,7 @@ export function decodeJwt(token: string): DecodedJwt {
   }
   const payload = parseSegment(rawPayload);
   checkRegisteredClaims(payload);
-  return { header: header as JwtHeader, payload: Object.freeze(payload), signature };
+  return { header: header as JwtHeader, payload, signature };
 }
 
 function parseSegment(segment: string): Record<string, unknown> {
@@ -45,25 +45,28 @@ function parseSegment(segment: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString("utf8"));
-  } catch (cause) {
-    throw new TokenError("malformed_token", undefined, { cause });
+  } catch {
+    // not JSON.parse's own error: V8 quotes the input in it, raw, CR/LF included
+    throw malformed("a segment is not JSON");
   }
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw malformed("a segment is not a JSON object");
   }
-  return withNullPrototypes(value as Record<string, unknown>);
+  return settle(value as Record<string, unknown>);
 }
 
 // JSON.parse defines `__proto__` as an own data property; dropping the prototype of every parsed
 // object means no later copy or lookup can ever treat it as the prototype link. (A reviver would
-// do the same, at three times the cost of the parse.)
-function withNullPrototypes<T extends object>(value: T): T {
+// do the same, at three times the cost of the parse.) Every object and list is frozen on the same
+// walk: the claims are shared by every request the token cache answers, so a handler that pushed
+// to `cognito:groups` would otherwise change what the next request with that token sees.
+function settle<T extends object>(value: T): T {
   if (!Array.isArray(value)) Object.setPrototypeOf(value, null);
   for (const key in value) {
     const member: unknown = value[key];
-    if (member !== null && typeof member === "object") withNullPrototypes(member);
+    if (member !== null && typeof member === "object") settle(member);
   }
-  return value;
+  return Object.freeze(value);
 }
 
 const STRING_CLAIMS = ["iss", "sub", "jti"] as const;

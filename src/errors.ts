@@ -132,6 +132,15 @@ export function reasonRow(reason: Reason): ReasonRow {
  * `message`.
  */
 export class TokenError extends Error {
+  /**
+   * Recognises a `TokenError` of any copy of this package (the ESM and the CommonJS build of one
+   * install are two classes): by a brand shared through the global symbol registry, so
+   * `instanceof` holds across them (the dual-package hazard).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, TOKEN_ERROR);
+  }
+
   /** Catalogue text only, so any framework's default error handler may show the message. */
   readonly expose = true;
   readonly code: Code;
@@ -147,18 +156,52 @@ export class TokenError extends Error {
     this.code = row.code;
     this.status = row.status;
     this.params = params === undefined ? undefined : Object.freeze([...params]);
+    brand(this, TOKEN_ERROR);
   }
 }
 
 /** A bad option: thrown by `createVerifier` and the adapters at startup, never at a request. */
 export class ConfigError extends TypeError {
+  /** Holds across the ESM and CommonJS builds, like `TokenError`'s. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, CONFIG_ERROR);
+  }
+
   constructor(message: string) {
     super(`bearer-gate: ${message}`);
     this.name = "ConfigError";
+    brand(this, CONFIG_ERROR);
   }
+}
+
+// Symbol.for: one symbol per name in the whole process, whichever build asks for it
+const TOKEN_ERROR = Symbol.for("bearer-gate.TokenError");
+const CONFIG_ERROR = Symbol.for("bearer-gate.ConfigError");
+
+function brand(error: Error, symbol: symbol): void {
+  Object.defineProperty(error, symbol, { value: true });
+}
+
+function isBranded(value: unknown, symbol: symbol): boolean {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[symbol] === true;
+}
+
+const QUOTED_MAX_CHARS = 64;
+
+/**
+ * A value from a token (a `kid`, an `iss`) made safe for a log line: JSON-quoted, so CR/LF and
+ * control characters show as escapes, and cut to 64 characters.
+ */
+export function quote(value: unknown): string {
+  const text = typeof value === "string" ? value : String(value);
+  return text.length > QUOTED_MAX_CHARS
+    ? `${JSON.stringify(text.slice(0, QUOTED_MAX_CHARS))}... (${text.length} characters)`
+    : JSON.stringify(text);
 }
 
 /** `TokenError` for anything unexpected, so `verify()` only ever rejects with a `TokenError`. */
 export function toTokenError(err: unknown): TokenError {
-  return err instanceof TokenError ? err : new TokenError("internal_error", undefined, { cause: err });
+  // another copy's TokenError passes `instanceof`, but may carry a reason this copy does not know
+  if (err instanceof TokenError && Object.hasOwn(REASONS, err.reason)) return err;
+  return new TokenError("internal_error", undefined, { cause: err });
 }

@@ -29,6 +29,24 @@ export function readBearer(header: string | readonly string[] | undefined, maxTo
   return checkTokenLength(value.slice(scheme[0].length), maxTokenLength);
 }
 
+/**
+ * Every `Authorization` header a Node request carried, from its `rawHeaders`: HTTP/1.1's
+ * `IncomingMessage` and HTTP/2's `Http2ServerRequest` both have them (HTTP/2 has no
+ * `headersDistinct`), and unlike `headers` they keep a repeated header, which `readBearer` refuses.
+ * @returns `undefined` for none, the value for one, the list for several.
+ */
+export function readAuthorization(request: { readonly rawHeaders: readonly string[] }): string | string[] | undefined {
+  const raw = request.rawHeaders;
+  let found: string | string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    if (name?.length !== 13 || name.toLowerCase() !== "authorization") continue;
+    const value = raw[i + 1] ?? "";
+    found = found === undefined ? value : [...(typeof found === "string" ? [found] : found), value];
+  }
+  return found;
+}
+
 /** Refuses a token holding anything but base64url characters and dots (a space: two tokens). */
 export function checkTokenChars(token: string): void {
   if (!TOKEN_CHARS.test(token)) throw new TokenError("malformed_header");

@@ -2,6 +2,7 @@ export { createVerifier, type Verifier } from "./verifier.js";
 export { createRevocationList, type RevocationList, type RevocationListOptions } from "./revocation.js";
 export { createMemoryStore, type MemoryStoreOptions, type RevocationLookup, type RevocationStore } from "./store.js";
 export { optionsFromEnv, ENV_VARIABLES } from "./env.js";
+export { readAuthorization } from "./header.js";
 export { missingScopes, parseScopes, scopeList, type ScopeMode } from "./scopes.js";
 export { errorResponse, type ErrorBody, type ErrorResponse } from "./response.js";
 export { TokenError, ConfigError, MESSAGES, ALL_REASONS, type Code, type Reason } from "./errors.js";

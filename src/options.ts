@@ -1,4 +1,5 @@
-import { bool, fn, nonEmpty, number, rejectUnknown } from "./check.js";
+import { bool, fn, nonEmpty, number, plainObject, rejectUnknown } from "./check.js";
+import { MAX_CLOCK_TOLERANCE } from "./claims.js";
 import { ConfigError } from "./errors.js";
 import { describePool, stringList, type CognitoOptions, type TokenUse } from "./keys/cognito.js";
 import type { JwksFetchOptions, JwksSettings } from "./keys/jwks.js";
@@ -20,8 +21,16 @@ export type ClaimMatcher = string | number | boolean | null | ((value: unknown) 
 
 /** Options of `createVerifier`, `requireToken` (Express) and `requireToken` (Koa). */
 export interface VerifierOptions<Request = unknown> {
-  /** HMAC secret (string or Buffer). Algorithms default to `["HS256"]`. */
+  /**
+   * HMAC secret (string or Buffer). Algorithms default to `["HS256"]`. RFC 7518 §3.2: at least as
+   * many bytes as the hash, 32 for HS256, 48 for HS384, 64 for HS512 (`openssl rand -base64 48`).
+   */
   secret?: string | Buffer | undefined;
+  /**
+   * `true` accepts a `secret` shorter than RFC 7518 requires, for an API migrating from one; a
+   * warning is emitted at construction. Rotate to a long secret, then remove this. Default `false`.
+   */
+  allowShortSecret?: boolean | undefined;
   /** An Amazon Cognito user pool: derives the issuers and the JWKS URL. */
   cognito?: CognitoOptions | undefined;
   /** Any JWKS endpoint; with `cognito` it replaces the derived URL. Algorithms default to `["RS256"]`. */
@@ -34,7 +43,7 @@ export interface VerifierOptions<Request = unknown> {
   audience?: string | readonly string[] | undefined;
   /** The algorithm allow-list. HMAC and public-key algorithms never mix. */
   algorithms?: readonly Algorithm[] | undefined;
-  /** Leeway for `exp` and `nbf`, in seconds. Default 0. */
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds: 0 to 300. Default 0. */
   clockTolerance?: number | undefined;
   /** Milliseconds since the epoch. Default `Date.now`. */
   clock?: (() => number) | undefined;
@@ -93,7 +102,7 @@ const PUBLIC_KEY_ALGS: readonly string[] = [
   "ES512",
 ];
 const KNOWN_OPTIONS = [
-  "secret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
+  "secret", "allowShortSecret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked", "tokenCache",
 ]; // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
@@ -115,22 +124,22 @@ const FETCH_DEFAULTS = {
 
 /** Checks every option once, at construction, and returns a frozen `Policy`. */
 export function normalizeOptions<Request>(input: VerifierOptions<Request>): Policy<Request> {
-  if (input === null || typeof input !== "object") throw new ConfigError("options must be an object.");
+  plainObject(input, "options");
   rejectUnknown(input, KNOWN_OPTIONS);
   const hasSecret = input.secret !== undefined;
   const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined;
-  if (hasSecret === hasKeySet) {
-    throw new ConfigError(
-      hasSecret
-        ? "give one key source: `secret`, or `cognito` / `jwksUri`, not both."
-        : "no key source: give `secret`, `cognito` or `jwksUri`.",
-    );
-  }
-  const pool = input.cognito === undefined ? undefined : describePool(input.cognito);
+  if (hasSecret === hasKeySet) throw new ConfigError(hasSecret ? TWO_SOURCES : noKeySource(input));
+  const pool =
+    input.cognito === undefined
+      ? undefined
+      : describePool(input.cognito, { jwksUri: input.jwksUri !== undefined, issuer: input.issuer !== undefined });
   const algorithms = input.algorithms ?? (hasSecret ? ["HS256"] : ["RS256"]);
   checkAlgorithms(algorithms, hasSecret ? HMAC_ALGS : PUBLIC_KEY_ALGS);
   const keySource: KeySource = hasSecret
-    ? { kind: "secret", key: secretKey(input.secret) }
+    ? {
+        kind: "secret",
+        key: secretKey(input.secret, algorithms, bool(input.allowShortSecret, "allowShortSecret", false)),
+      }
     : { kind: "jwks", uri: checkUrl(input.jwksUri ?? pool?.jwksUri), ...fetchSettings(input.jwksFetch) };
   const issuers = input.issuer === undefined ? pool?.issuers : stringList(input.issuer, "issuer");
   return Object.freeze({
@@ -140,7 +149,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     audiences: input.audience === undefined ? undefined : new Set(stringList(input.audience, "audience")),
     tokenUse: pool?.tokenUse,
     clientIds: pool?.clientIds && new Set(pool.clientIds),
-    clockTolerance: number(input.clockTolerance, "clockTolerance", 0, { min: 0 }),
+    clockTolerance: number(input.clockTolerance, "clockTolerance", 0, { min: 0, max: MAX_CLOCK_TOLERANCE }),
     clock: fn(input.clock, "clock") ?? Date.now,
     requiredClaims: claimMatchers(input.requiredClaims),
     scopeClaim: nonEmpty(input.scopeClaim ?? "scope", "scopeClaim"),
@@ -150,6 +159,16 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     isRevoked: fn(input.isRevoked, "isRevoked"),
     tokenCache: cacheOptions(input.tokenCache),
   });
+}
+
+const TWO_SOURCES = "give one key source: `secret`, or `cognito` / `jwksUri`, not both.";
+
+// `secret: process.env.JWT_SECRET` with the variable unset is the usual way to get here: say so
+function noKeySource(input: object): string {
+  const unset = ["secret", "cognito", "jwksUri"].filter((name) => Object.hasOwn(input, name));
+  if (unset.length === 0) return "no key source: give `secret`, `cognito` or `jwksUri`.";
+  const named = unset.map((name) => `\`${name}\``).join(" and ");
+  return `no key source: ${named} ${unset.length === 1 ? "is" : "are"} undefined (is the environment variable that should hold ${unset.length === 1 ? "it" : "them"} set?).`;
 }
 
 function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void {
@@ -175,7 +194,7 @@ function checkUrl(uri: unknown): string {
 
 function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, "uri"> {
   if (input === undefined) return FETCH_DEFAULTS;
-  rejectUnknown(input, KNOWN_FETCH_OPTIONS, "`jwksFetch`");
+  rejectUnknown(plainObject(input, "jwksFetch"), KNOWN_FETCH_OPTIONS, "`jwksFetch`");
   const setting = (key: keyof typeof FETCH_DEFAULTS, min: number): number =>
     number(input[key], `jwksFetch.${key}`, FETCH_DEFAULTS[key], { min, integer: true });
   return {
@@ -191,14 +210,16 @@ function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, 
 function cacheOptions(input: unknown): TokenCacheOptions | false {
   if (input === false) return false;
   if (input === undefined) return {};
-  if (input === null || typeof input !== "object") throw new ConfigError("`tokenCache` must be an object or false.");
+  if (input === null || typeof input !== "object" || Array.isArray(input)) {
+    throw new ConfigError("`tokenCache` must be an object or false.");
+  }
   rejectUnknown(input, ["maxEntries", "maxBytes"], "`tokenCache`");
   return input;
 }
 
 function claimMatchers(input: VerifierOptions["requiredClaims"]): Policy["requiredClaims"] {
   if (input === undefined) return [];
-  if (input === null || typeof input !== "object") throw new ConfigError("`requiredClaims` must be an object.");
+  plainObject(input, "requiredClaims");
   return Object.entries(input).map(([name, expected]) => {
     if (typeof expected === "function") return [name, expected] as const;
     if (expected === null || ["string", "number", "boolean"].includes(typeof expected)) {

@@ -1,4 +1,5 @@
-import { fn, nonEmpty, number, rejectUnknown } from "./check.js";
+import { fn, nonEmpty, number, plainObject, readClock, rejectUnknown } from "./check.js";
+import { MAX_CLOCK_TOLERANCE } from "./claims.js";
 import { decodeJwt } from "./decode.js";
 import { ConfigError, TokenError } from "./errors.js";
 import type { RevocationLookup, RevocationStore } from "./store.js";
@@ -31,16 +32,19 @@ export interface RevocationListOptions {
 /** A shared denylist: pass its `isRevoked` to `requireToken` / `createVerifier` (its functions need no `this`). */
 export interface RevocationList {
   /**
-   * Refuses a token (a JWT, or its claims, such as `req.auth.claims`) until its `exp`, and its whole
-   * `origin_jti` family (every access token minted from one Cognito refresh token) for `maxTokenLifetime`.
+   * Refuses a token (a JWT, or its claims, such as `req.auth.claims`) until its `exp` plus 300 s (the
+   * largest `clockTolerance` a verifier may have), and its whole `origin_jti` family (every access
+   * token minted from one Cognito refresh token) for `maxTokenLifetime`. Rejects with a `TokenError`
+   * `revocation_unavailable` (980/503) when the store fails: hand it to `next(error)`.
    */
   readonly revoke: (token: string | Claims) => Promise<void>;
-  /** "Log out everywhere": refuses `subject`'s tokens issued before `before` (default now). */
+  /** "Log out everywhere": refuses `subject`'s tokens issued before `before` (default now); rejects like `revoke`. */
   readonly revokeSubject: (subject: string | number, options?: { before?: Date | undefined }) => Promise<void>;
   /** The `isRevoked` hook: one store round trip; rejects with `revocation_unavailable` when the store fails. */
   readonly isRevoked: (claims: Claims) => Promise<boolean>;
 }
 
+const TOLERANCE_MS = MAX_CLOCK_TOLERANCE * 1000;
 const KNOWN_OPTIONS = ["store", "timeoutMs", "onStoreError", "onError", "maxTokenLifetime", "subjectClaim", "clock"];
 
 /**
@@ -50,9 +54,7 @@ const KNOWN_OPTIONS = ["store", "timeoutMs", "onStoreError", "onError", "maxToke
  * app.use(requireToken({ cognito: { userPoolId, clientId }, isRevoked: revocations.isRevoked }));
  */
 export function createRevocationList(options: RevocationListOptions): RevocationList {
-  if (options === null || typeof options !== "object")
-    throw new ConfigError("revocation list options must be an object.");
-  rejectUnknown(options, KNOWN_OPTIONS, "revocation list");
+  rejectUnknown(plainObject(options, "revocation list options"), KNOWN_OPTIONS, "revocation list");
   const store = checkStore(options.store);
   const timeoutMs = number(options.timeoutMs, "timeoutMs", 250, { min: 1, integer: true });
   const onStoreError = options.onStoreError ?? "deny";
@@ -75,12 +77,17 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       throw new TypeError("bearer-gate: revoke() needs a token with a jti or origin_jti claim; see revokeSubject().");
     }
     const exp = claims?.exp;
-    const untilExp = typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 - clock() : lifetimeMs;
+    // kept while any verifier could still accept the token: its exp plus the largest tolerance a
+    // verifier may have, so no instance's clockTolerance (each may differ) reopens a window
+    const untilExp =
+      (typeof exp === "number" && Number.isFinite(exp) ? exp * 1000 - readClock(clock) : lifetimeMs) + TOLERANCE_MS;
     const writes: Promise<void>[] = [];
     if (jti !== undefined && untilExp > 0) writes.push(store.revokeId(jti, Math.ceil(untilExp)));
     // a sibling minted before the revocation may outlive this token: keep the family for a lifetime
-    if (family !== undefined) writes.push(store.revokeId(family, Math.ceil(Math.max(untilExp, lifetimeMs))));
-    await answerWithin(Promise.all(writes));
+    if (family !== undefined) {
+      writes.push(store.revokeId(family, Math.ceil(Math.max(untilExp, lifetimeMs + TOLERANCE_MS))));
+    }
+    await written(Promise.all(writes));
   }
 
   async function revokeSubject(
@@ -92,10 +99,11 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     if (before !== undefined && !(before instanceof Date && Number.isFinite(before.getTime()))) {
       throw new TypeError("bearer-gate: revokeSubject()'s `before` must be a valid Date.");
     }
-    const cutoffMs = before?.getTime() ?? clock();
-    // tokens issued before the cutoff are all expired a lifetime after it; then the entry can go
-    const ttlMs = Math.ceil(cutoffMs + lifetimeMs - clock());
-    if (ttlMs > 0) await answerWithin(store.revokeSubject(name, cutoffMs / 1000, ttlMs));
+    const now = readClock(clock);
+    const cutoffMs = before?.getTime() ?? now;
+    // tokens issued before the cutoff are all expired a lifetime (and any tolerance) after it
+    const ttlMs = Math.ceil(cutoffMs + lifetimeMs + TOLERANCE_MS - now);
+    if (ttlMs > 0) await written(store.revokeSubject(name, cutoffMs / 1000, ttlMs));
   }
 
   async function isRevoked(claims: Claims): Promise<boolean> {
@@ -123,6 +131,15 @@ export function createRevocationList(options: RevocationListOptions): Revocation
       timer = setTimeout(() => reject(new Error(`the revocation store did not answer in ${timeoutMs} ms`)), timeoutMs);
     });
     return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  }
+
+  // a write the store could not make is the catalogue's 980, so authErrorHandler can answer it
+  async function written(work: Promise<unknown>): Promise<void> {
+    try {
+      await answerWithin(work);
+    } catch (cause) {
+      throw new TokenError("revocation_unavailable", undefined, { cause });
+    }
   }
 
   function report(error: TokenError): void {

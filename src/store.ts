@@ -1,5 +1,4 @@
-import { fn, number, rejectUnknown } from "./check.js";
-import { ConfigError } from "./errors.js";
+import { fn, number, plainObject, readClock, rejectUnknown } from "./check.js";
 
 /**
  * Where a revocation list keeps its entries. Every entry carries its own time to live, so the
@@ -44,8 +43,7 @@ interface Entry {
  * for tests. Several instances of an API need a shared store (`bearer-gate/redis`).
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): RevocationStore {
-  if (options === null || typeof options !== "object") throw new ConfigError("memory store options must be an object.");
-  rejectUnknown(options, ["maxEntries", "clock"], "memory store");
+  rejectUnknown(plainObject(options, "memory store options"), ["maxEntries", "clock"], "memory store");
   const maxEntries = number(options.maxEntries, "maxEntries", 100_000, { min: 1, integer: true });
   const clock = fn(options.clock, "clock") ?? Date.now;
   const entries = new Map<string, Entry>();
@@ -70,20 +68,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): RevocationS
   return Object.freeze({
     revokeId: (id: string, ttlMs: number) =>
       settle(() => {
-        const now = clock();
+        const now = readClock(clock);
         const until = now + ttlMs;
         if (until > (live(`id:${id}`, now)?.until ?? 0)) put(`id:${id}`, { cutoff: 0, until }, now);
       }),
     revokeSubject: (subject: string, cutoff: number, ttlMs: number) =>
       settle(() => {
-        const now = clock();
+        const now = readClock(clock);
         if (cutoff > (live(`sub:${subject}`, now)?.cutoff ?? -Infinity)) {
           put(`sub:${subject}`, { cutoff, until: now + ttlMs }, now);
         }
       }),
     lookup: (ids: readonly string[], subject: string | undefined) =>
       settle((): RevocationLookup => {
-        const now = clock();
+        const now = readClock(clock);
         return {
           listed: ids.some((id) => live(`id:${id}`, now) !== undefined),
           cutoff: subject === undefined ? undefined : live(`sub:${subject}`, now)?.cutoff,

@@ -1,10 +1,11 @@
 import type { KeyObject } from "node:crypto";
 import type { Algorithm } from "jsonwebtoken";
 import { TokenCache } from "./cache.js";
+import { readClock } from "./check.js";
 import { checkClaims, checkRequired, checkTimes } from "./claims.js";
 import { buildAuthContext } from "./context.js";
 import { decodeJwt } from "./decode.js";
-import { TokenError, toTokenError } from "./errors.js";
+import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import { normalizeOptions, type KeySource, type VerifierOptions } from "./options.js";
@@ -50,7 +51,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
   // the only place that knows the order of the steps; the clock is read once per request
   async function verifyToken(token: string, fromHeader = false): Promise<AuthContext> {
     try {
-      const now = policy.clock() / 1000;
+      const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
       checkTokenLength(token, policy.maxTokenLength);
       const hit = cache?.get(token, keys.stamp());
       let claims: Claims, scopes: readonly string[];
@@ -72,7 +73,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
   async function verifySigned(token: string, now: number): Promise<{ claims: Claims; scopes: readonly string[] }> {
     const { header, payload } = decodeJwt(token);
     if (!policy.algorithms.has(header.alg)) {
-      throw new TokenError("algorithm_not_allowed", undefined, { cause: new Error(`alg ${header.alg}`) });
+      throw new TokenError("algorithm_not_allowed", undefined, { cause: new Error(`alg ${quote(header.alg)}`) });
     }
     verifySignature(token, await keys.resolve(header), header.alg as Algorithm);
     checkClaims(payload, policy, now);

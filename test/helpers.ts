@@ -32,3 +32,19 @@ export async function withKeyEnv<T>(env: Record<string, string>, fn: () => T | P
     process.env = saved;
   }
 }
+
+/**
+ * Runs `probe` until it stops throwing, or rethrows its last error after `timeoutMs`: for what a
+ * background task (a key-set refresh) makes true a moment later.
+ */
+export async function eventually<T>(probe: () => T | Promise<T>, timeoutMs = 2000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await probe();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}

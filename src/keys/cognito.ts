@@ -1,3 +1,4 @@
+import { plainObject, rejectUnknown } from "../check.js";
 import { ConfigError } from "../errors.js";
 
 /** Which Cognito tokens a verifier accepts: `token_use` must match (`any` takes access and ID). */
@@ -15,39 +16,57 @@ export interface CognitoOptions {
   tokenUse?: TokenUse | undefined;
 }
 
-/** What a pool id implies: who issues its tokens and where its keys are. */
+/** What a pool id implies: who issues its tokens and where its keys are (unknown off AWS). */
 export interface CognitoPool {
-  readonly issuers: readonly string[];
-  readonly jwksUri: string;
+  readonly issuers: readonly string[] | undefined;
+  readonly jwksUri: string | undefined;
   readonly tokenUse: TokenUse;
   readonly clientIds: readonly string[] | undefined;
 }
 
 const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
-const POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[A-Za-z0-9]+$/;
+// the pattern AWS documents for a user pool id; emulators use other prefixes (`local_2kDafjrN`)
+const POOL_ID = /^([\w-]+)_[0-9a-zA-Z]+$/;
 const TOKEN_USES: readonly TokenUse[] = ["access", "id", "any"];
+const KNOWN_OPTIONS = ["userPoolId", "region", "clientId", "tokenUse"];
 
-/** Derives the issuers and the JWKS URL of a Cognito user pool, checking every field. */
-export function describePool(options: CognitoOptions): CognitoPool {
-  const { userPoolId, region: givenRegion, clientId, tokenUse = "access" } = options;
+/**
+ * Derives the issuers and the JWKS URL of a Cognito user pool, checking every field. A pool id
+ * whose prefix is not an AWS region (an emulator's) needs `jwksUri` and `issuer` beside it.
+ */
+export function describePool(input: CognitoOptions, given: { jwksUri: boolean; issuer: boolean }): CognitoPool {
+  if (Array.isArray(input)) {
+    throw new ConfigError("`cognito` must be one object: one user pool per verifier.");
+  }
+  rejectUnknown(plainObject(input, "cognito"), KNOWN_OPTIONS, "`cognito`");
+  const { userPoolId, region: givenRegion, clientId, tokenUse = "access" } = input;
   const prefix = typeof userPoolId === "string" ? POOL_ID.exec(userPoolId)?.[1] : undefined;
   if (prefix === undefined) {
     throw new ConfigError(
       `\`cognito.userPoolId\` must look like "sa-east-1_6ygLpRK0e", got ${JSON.stringify(userPoolId)}.`,
     );
   }
-  const region = givenRegion ?? prefix;
-  if (typeof region !== "string" || !REGION.test(region)) {
-    throw new ConfigError(`\`cognito.region\` must look like "sa-east-1", got ${JSON.stringify(region)}.`);
+  if (givenRegion !== undefined && (typeof givenRegion !== "string" || !REGION.test(givenRegion))) {
+    throw new ConfigError(`\`cognito.region\` must look like "sa-east-1", got ${JSON.stringify(givenRegion)}.`);
+  }
+  const region = givenRegion ?? (REGION.test(prefix) ? prefix : undefined);
+  if (region === undefined && !(given.jwksUri && given.issuer)) {
+    throw new ConfigError(
+      `\`cognito.userPoolId\` ${JSON.stringify(userPoolId)} does not start with an AWS region, so its keys and ` +
+        "issuer cannot be derived: give `jwksUri` and `issuer` (an emulator's), or `cognito.region`.",
+    );
   }
   if (!TOKEN_USES.includes(tokenUse)) {
     throw new ConfigError(`\`cognito.tokenUse\` must be "access", "id" or "any", got ${JSON.stringify(tokenUse)}.`);
   }
-  const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
+  const issuer = region === undefined ? undefined : `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
   return {
     // pools with multi-region replication also issue from the issuer-cognito-idp host
-    issuers: [issuer, `https://issuer-cognito-idp.${region}.amazonaws.com/${userPoolId}`],
-    jwksUri: `${issuer}/.well-known/jwks.json`,
+    issuers:
+      issuer === undefined
+        ? undefined
+        : [issuer, `https://issuer-cognito-idp.${String(region)}.amazonaws.com/${userPoolId}`],
+    jwksUri: issuer === undefined ? undefined : `${issuer}/.well-known/jwks.json`,
     tokenUse,
     clientIds: clientId === undefined ? undefined : stringList(clientId, "cognito.clientId"),
   };

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
-import { TokenError } from "../errors.js";
+import { quote, TokenError } from "../errors.js";
 import type { JwtHeader } from "../types.js";
 import { fetchJson } from "./fetch.js";
 
@@ -12,7 +12,11 @@ export interface JwksFetchOptions {
   cacheMaxAgeMs?: number | undefined;
   /** How long an expired key set stays in use while the key server fails, in ms. Default 3600000 (1 h). */
   staleIfErrorMs?: number | undefined;
-  /** How many fetches a minute a token with an unknown `kid` may cause. Default 10. */
+  /**
+   * How many downloads a minute tokens with an unknown `kid` may cause (requests that arrive while
+   * one is in flight wait for it and cost nothing). Default 10: a key rotated during a flood of
+   * unknown kids is accepted within 6 s.
+   */
   refetchesPerMinute?: number | undefined;
   /** The largest key set read, in bytes. Default 1048576 (1 MiB). */
   maxResponseBytes?: number | undefined;
@@ -37,8 +41,11 @@ const EC_CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384
 
 /**
  * A remote JWKS behind our own cache: keys become `KeyObject`s once per download, one download at a
- * time, unknown `kid`s refetch at a bounded rate, and an expired set stays in use while the key
- * server fails (stale-if-error). Known keys never wait on a refetch caused by an unknown one.
+ * time. A set past its age is refreshed in the background while it serves (within
+ * `staleIfErrorMs`), so a slow key server never stalls a token whose key is known. An unknown `kid`
+ * waits for the download in flight, or starts one if the refetch budget allows: a token bucket of
+ * `refetchesPerMinute` downloads, refilled evenly, so a flood of unknown kids costs a bounded number
+ * of downloads and still lets a really rotated key in within 60 / `refetchesPerMinute` seconds.
  */
 export class JwksKeys {
   readonly #settings: JwksSettings;
@@ -47,18 +54,20 @@ export class JwksKeys {
   #fetchedAt = Number.NEGATIVE_INFINITY;
   #failedAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
-  #refetches: number[] = [];
+  #refetchBudget: number;
+  #budgetAt = performance.now();
   #generation = 0;
   #fingerprint = "";
 
   constructor(settings: JwksSettings) {
     this.#settings = settings;
+    this.#refetchBudget = settings.refetchesPerMinute;
     const limits = { timeoutMs: settings.timeoutMs, maxResponseBytes: settings.maxResponseBytes };
     this.#client = new jwksRsa.JwksClient({
       jwksUri: settings.uri,
       cache: false, // ours, below: jwks-rsa's cache keeps PEM strings and cannot serve stale keys
       rateLimit: false,
-      fetcher: (uri) => fetchJson(uri, limits) as Promise<{ keys: jwksRsa.JSONWebKey[] }>,
+      fetcher: async (uri) => verifyingKeysOnly(await fetchJson(uri, limits)),
     });
   }
 
@@ -72,49 +81,56 @@ export class JwksKeys {
 
   /** The key that verifies a token with this header. */
   async resolve(header: JwtHeader): Promise<KeyObject> {
-    await this.#ensureFresh();
+    await this.#ensureUsable();
     let jwk = this.#find(header);
-    if (jwk === undefined && this.#mayRefetch()) {
-      await this.#refreshOrThrow();
+    if (jwk === undefined && (this.#inflight !== undefined || this.#takeRefetch())) {
+      await this.#refreshOrThrow(); // joins the download in flight, if there is one
       jwk = this.#find(header);
     }
     if (jwk === undefined) {
       throw new TokenError("unknown_key", undefined, {
-        cause: new Error(`no usable key for kid ${String(header.kid)}`),
+        cause: new Error(`no usable key for kid ${quote(header.kid)}`),
       });
     }
     if (!fits(jwk, header.alg)) {
       throw new TokenError("algorithm_not_allowed", undefined, {
-        cause: new Error(`key ${String(jwk.kid)} cannot verify ${header.alg}`),
+        cause: new Error(`key ${quote(jwk.kid)} cannot verify ${quote(header.alg)}`),
       });
     }
     return jwk.key;
   }
 
-  async #ensureFresh(): Promise<void> {
+  // A set within its age serves; past it, within staleIfErrorMs, it serves while a refresh runs in
+  // the background; past that (or with no set yet) the request waits for a download.
+  async #ensureUsable(): Promise<void> {
     const age = performance.now() - this.#fetchedAt;
     if (age < this.#settings.cacheMaxAgeMs) return;
     const usableStale = this.#keys.length > 0 && age < this.#settings.cacheMaxAgeMs + this.#settings.staleIfErrorMs;
-    if (usableStale && performance.now() - this.#failedAt < this.#settings.retryAfterFailureMs) return;
-    try {
-      await this.#refreshOrThrow();
-    } catch (error) {
-      if (!usableStale) throw error;
+    if (!usableStale) return this.#refreshOrThrow();
+    if (this.#inflight === undefined && !this.#failedRecently()) {
+      this.#refreshOrThrow().catch(() => undefined); // its failure is kept in #failedAt; the stale set serves on
     }
   }
 
-  // An unknown kid may mean the keys rotated; a bounded number of those a minute refetch.
-  #mayRefetch(): boolean {
+  // A token bucket: refetchesPerMinute downloads at most at once, refilled one every 60 s / that.
+  #takeRefetch(): boolean {
+    const { refetchesPerMinute } = this.#settings;
     const now = performance.now();
-    this.#refetches = this.#refetches.filter((at) => now - at < 60_000);
-    if (this.#refetches.length >= this.#settings.refetchesPerMinute) return false;
-    this.#refetches.push(now);
+    const refill = ((now - this.#budgetAt) * refetchesPerMinute) / 60_000;
+    this.#refetchBudget = Math.min(refetchesPerMinute, this.#refetchBudget + refill);
+    this.#budgetAt = now;
+    if (this.#refetchBudget < 1) return false;
+    this.#refetchBudget -= 1;
     return true;
+  }
+
+  #failedRecently(): boolean {
+    return performance.now() - this.#failedAt < this.#settings.retryAfterFailureMs;
   }
 
   async #refreshOrThrow(): Promise<void> {
     if (this.#inflight === undefined) {
-      if (performance.now() - this.#failedAt < this.#settings.retryAfterFailureMs) {
+      if (this.#failedRecently()) {
         throw new TokenError("keys_unavailable", undefined, { cause: new Error("the last key-set download failed") });
       }
       this.#inflight = this.#download().finally(() => {
@@ -129,9 +145,7 @@ export class JwksKeys {
       const signingKeys = await this.#client.getSigningKeys();
       const keys = signingKeys.flatMap((signingKey): Jwk[] => {
         const key = createPublicKey(signingKey.getPublicKey());
-        const bits = key.asymmetricKeyDetails?.modulusLength;
-        if (bits !== undefined && bits < MIN_RSA_BITS) return []; // never verify with a weak RSA key
-        return [{ kid: signingKey.kid || undefined, alg: signingKey.alg || undefined, key }];
+        return isStrong(key) ? [{ kid: signingKey.kid || undefined, alg: signingKey.alg || undefined, key }] : [];
       });
       if (keys.length === 0) throw new Error("the key set holds no usable signing key");
       const fingerprint = keys
@@ -153,6 +167,34 @@ export class JwksKeys {
     const candidates = this.#keys.filter((jwk) => fits(jwk, header.alg));
     return candidates.length === 1 ? candidates[0] : undefined;
   }
+}
+
+// RFC 7517 §4.3: a key whose key_ops does not list "verify" is not for verifying signatures
+function verifyingKeysOnly(body: unknown): { keys: jwksRsa.JSONWebKey[] } {
+  if (body === null || typeof body !== "object" || !Array.isArray((body as { keys?: unknown }).keys)) {
+    throw new Error("the key set is not a JSON object with a keys list");
+  }
+  const keys = (body as { keys: unknown[] }).keys.filter((jwk): jwk is jwksRsa.JSONWebKey => {
+    if (jwk === null || typeof jwk !== "object") return false;
+    const ops = (jwk as { key_ops?: unknown }).key_ops;
+    return ops === undefined || (Array.isArray(ops) && ops.includes("verify"));
+  });
+  return { keys };
+}
+
+// Never verify with a key anyone can sign for: an RSA modulus under 2048 bits, or a public exponent
+// that is even or below 3 (with e = 1 a signature is just the padded hash, which anyone can make).
+function isStrong(key: KeyObject): boolean {
+  const details = key.asymmetricKeyDetails;
+  if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "rsa-pss") return true;
+  const { modulusLength, publicExponent } = details ?? {};
+  return (
+    modulusLength !== undefined &&
+    modulusLength >= MIN_RSA_BITS &&
+    publicExponent !== undefined &&
+    publicExponent >= 3n &&
+    publicExponent % 2n === 1n
+  );
 }
 
 function fits(jwk: Jwk, alg: string): boolean {

@@ -16,12 +16,13 @@ const now = (): number => Date.now() / 1000;
 function spyStore(lookup: RevocationStore["lookup"] = () => Promise.resolve({ listed: false, cutoff: undefined })) {
   const calls: string[] = [];
   const store: RevocationStore = {
+    // times to live in whole seconds, so a test can state them
     revokeId: (id, ttlMs) => {
-      calls.push(`revokeId ${id} ${ttlMs > 0 ? "ttl" : "no-ttl"}`);
+      calls.push(`revokeId ${id} ${Math.round(ttlMs / 1000)}s`);
       return Promise.resolve();
     },
-    revokeSubject: (subject) => {
-      calls.push(`revokeSubject ${subject}`);
+    revokeSubject: (subject, _cutoff, ttlMs) => {
+      calls.push(`revokeSubject ${subject} ${Math.round(ttlMs / 1000)}s`);
       return Promise.resolve();
     },
     lookup,
@@ -31,10 +32,10 @@ function spyStore(lookup: RevocationStore["lookup"] = () => Promise.resolve({ li
 
 describe("createRevocationList's options are checked at construction", () => {
   it.each([
-    ["no options", undefined, "must be an object"],
+    ["no options", undefined, "must be one object"],
     ["no store", {}, "`store` must be a revocation store"],
     ["a store without lookup", { store: { revokeId() {}, revokeSubject() {} } }, "`store` must be a revocation store"],
-    ["an unknown option", { store: createMemoryStore(), timeout: 5 }, "unknown revocation list option(s): timeout"],
+    ["an unknown option", { store: createMemoryStore(), timeout: 5 }, "unknown revocation list option(s): `timeout` (did you mean `timeoutMs`?)"],
     ["a zero timeout", { store: createMemoryStore(), timeoutMs: 0 }, "`timeoutMs` must be an integer >= 1"],
     ["an unknown onStoreError", { store: createMemoryStore(), onStoreError: "maybe" }, '"deny" or "allow"'],
     ["allow with nobody told", { store: createMemoryStore(), onStoreError: "allow" }, "needs an `onError` hook"],
@@ -52,24 +53,40 @@ describe("createRevocationList's options are checked at construction", () => {
 
   it("refuses bad memory store options", () => {
     expect(() => createMemoryStore({ maxEntries: 0 })).toThrow("`maxEntries` must be an integer >= 1");
-    expect(() => createMemoryStore({ size: 1 } as never)).toThrow("unknown memory store option(s): size");
+    expect(() => createMemoryStore({ size: 1 } as never)).toThrow("unknown memory store option(s): `size`.");
+    expect(() => createMemoryStore({ maxEntry: 1 } as never)).toThrow("`maxEntry` (did you mean `maxEntries`?)");
   });
 });
 
 describe("revoke", () => {
-  it("lists the jti until exp and the family for the token lifetime; an expired token's jti is not written", async () => {
+  it("lists the jti until exp + 300 s (the largest clockTolerance) and the family for the lifetime + 300 s", async () => {
     const { store, calls } = spyStore();
     const list = createRevocationList({ store });
     await list.revoke({ jti: "a", origin_jti: "fam", exp: now() + 60 });
-    await list.revoke({ jti: "old", exp: now() - 60 });
-    expect(calls).toEqual(["revokeId a ttl", "revokeId fam ttl"]);
+    expect(calls).toEqual(["revokeId a 360s", "revokeId fam 86700s"]);
   });
 
-  it("writes nothing for a subject whose every earlier token has expired", async () => {
+  it("still lists a token past its exp that a verifier with a clock tolerance could accept", async () => {
     const { store, calls } = spyStore();
-    await createRevocationList({ store, maxTokenLifetime: 60 }).revokeSubject("u", {
-      before: new Date(Date.now() - 61_000),
-    });
+    const list = createRevocationList({ store });
+    await list.revoke({ jti: "late", exp: now() - 60 }); // inside a 300 s tolerance
+    await list.revoke({ jti: "old", exp: now() - 301 }); // past any tolerance: nothing to refuse
+    expect(calls).toEqual(["revokeId late 240s"]);
+  });
+
+  it("keeps a subject's cutoff for the lifetime + 300 s, and writes nothing once every earlier token is past that", async () => {
+    const { store, calls } = spyStore();
+    const list = createRevocationList({ store, maxTokenLifetime: 60 });
+    await list.revokeSubject("now");
+    await list.revokeSubject("late", { before: new Date(Date.now() - 61_000) });
+    await list.revokeSubject("gone", { before: new Date(Date.now() - 361_000) });
+    expect(calls).toEqual(["revokeSubject now 360s", "revokeSubject late 299s"]);
+  });
+
+  it("refuses to write when its clock reads anything but a finite number", async () => {
+    const { store, calls } = spyStore();
+    const list = createRevocationList({ store, clock: () => Number.NaN });
+    await expect(list.revoke({ jti: "a", exp: now() + 60 })).rejects.toThrow("the clock returned NaN");
     expect(calls).toEqual([]);
   });
 });
@@ -83,9 +100,11 @@ describe("the memory store", () => {
     });
     await list.revoke({ jti: "one", exp: clock / 1000 + 10 });
     await list.revoke({ jti: "two", exp: clock / 1000 + 10 });
-    await expect(list.revoke({ jti: "three", exp: clock / 1000 + 10 })).rejects.toThrow("store is full (maxEntries 2)");
+    const full = await list.revoke({ jti: "three", exp: clock / 1000 + 10 }).catch((error: unknown) => error);
+    expect(full).toMatchObject({ reason: "revocation_unavailable", status: 503 });
+    expect(String((full as Error).cause)).toContain("store is full (maxEntries 2)");
     expect(await list.isRevoked({ jti: "one", exp: clock / 1000 + 10 })).toBe(true);
-    clock += 11_000; // the first two expire and make room
+    clock += 311_000; // the first two are past exp + 300 s and make room
     await list.revoke({ jti: "three", exp: clock / 1000 + 10 });
     expect(await list.isRevoked({ jti: "three", exp: clock / 1000 + 10 })).toBe(true);
     expect(await list.isRevoked({ jti: "one", exp: clock / 1000 + 10 })).toBe(false);

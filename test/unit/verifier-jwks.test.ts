@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, type JsonWebKey } from "node:crypto";
 import { createVerifier, type VerifierOptions } from "bearer-gate";
-import { rejectionOf } from "../helpers.js";
+import { eventually, rejectionOf } from "../helpers.js";
 import { JwksServer, makeKey, type TestKey } from "../fixtures/jwks-server.js";
 import { SEED_COGNITO_ACCESS_TOKEN, SEED_POOL_ID } from "../fixtures/seeds.js";
 import {
@@ -156,13 +156,17 @@ describe("key selection", () => {
     expect(server.requests).toBe(2);
   });
 
-  it("stops verifying with a removed key once the cache expires", async () => {
+  it("stops verifying with a removed key once the expired set has been refreshed", async () => {
     const verifier = createVerifier(cognito({ jwksFetch: { cacheMaxAgeMs: 50 } }));
     const token = signRs256(cognitoAccessClaims(POOL_ISSUER), key);
     await verifier.verify(bearer(token));
     server.keys = [makeKey()];
     await sleep(60);
-    expect(await rejectionOf(verifier.verify(bearer(token)))).toMatchObject({ reason: "unknown_key" });
+    // the set past its age serves while its refresh runs; once the refresh is in, the key is gone
+    await eventually(async () =>
+      expect(await rejectionOf(verifier.verify(bearer(token)))).toMatchObject({ reason: "unknown_key" }),
+    );
+    expect(server.requests).toBeLessThanOrEqual(3); // the first set, its refresh, one refetch for the lost kid
   });
 
   it("refetches for unknown kids no more often than refetchesPerMinute allows", async () => {
@@ -240,6 +244,9 @@ describe("key-server faults answer 503, never 401", () => {
     await verifier.verify(bearer(token()));
     server.mode = "error500";
     await sleep(60);
+    for (let i = 0; i < 5; i++) await expect(verifier.verify(bearer(token()))).resolves.toBeDefined();
+    await eventually(() => expect(server.requests).toBe(2)); // the refresh, in the background
+    await sleep(50);
     for (let i = 0; i < 5; i++) await expect(verifier.verify(bearer(token()))).resolves.toBeDefined();
     expect(server.requests).toBe(2); // one failed refresh, then no more for a second
   });
