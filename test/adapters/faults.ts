@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { VerifierOptions } from "bearer-gate";
 import { CLIENT_ID, cognitoAccessClaims, fixedClock, signRs256 } from "../fixtures/tokens.js";
 import { BODY_450, BODY_980 } from "../fixtures/catalogue.js";
+import { eventually } from "../helpers.js";
 import { get, listen, type Listening } from "../fixtures/http.js";
 import { JwksServer, makeKey, type Mode, type TestKey } from "../fixtures/jwks-server.js";
 import { SEED_POOL_ID } from "../fixtures/seeds.js";
@@ -92,12 +93,13 @@ export function faultSuite(label: string, makeApp: MakeApp): void {
       expect(server.requests).toBe(2);
     });
 
-    it("stops verifying with a removed key once the cache expires", async () => {
+    it("stops verifying with a removed key once the expired set has been refreshed", async () => {
       const send = await start({ cacheMaxAgeMs: 100 });
       expect((await send(tokenOf(key))).status).toBe(200);
       server.keys = [makeKey()];
       await sleep(120);
-      expect(await send(tokenOf(key))).toMatchObject({ status: 401, text: BODY_450 });
+      // the first request past the age is served by the old set while the refresh runs
+      await eventually(async () => expect(await send(tokenOf(key))).toMatchObject({ status: 401, text: BODY_450 }));
     });
 
     it("keeps cached keys in use while a scheduled refresh fails (stale-if-error)", async () => {
@@ -106,8 +108,68 @@ export function faultSuite(label: string, makeApp: MakeApp): void {
       server.mode = "error500";
       await sleep(120);
       for (let i = 0; i < 10; i++) expect((await send(tokenOf(key))).status).toBe(200);
-      expect(server.requests).toBe(2); // the first download and one failed refresh
+      await eventually(() => expect(server.requests).toBe(2)); // the first download and one failed refresh
+      for (let i = 0; i < 10; i++) expect((await send(tokenOf(key))).status).toBe(200);
+      expect(server.requests).toBe(2); // no other refresh within retryAfterFailureMs
     });
+
+    it("answers a token whose key is cached at once while the key server hangs on a refresh", async () => {
+      const send = await start({ cacheMaxAgeMs: 100, timeoutMs: 3000 });
+      expect((await send(tokenOf(key))).status).toBe(200);
+      server.mode = "hang";
+      await sleep(120); // the set is past its age: the next request starts a refresh that hangs
+      const timings = await Promise.all(
+        Array.from({ length: 50 }, async () => {
+          const started = performance.now();
+          const { status } = await send(tokenOf(key));
+          return { status, slow: performance.now() - started > 1000 };
+        }),
+      );
+      expect(timings.filter(({ status, slow }) => status !== 200 || slow)).toEqual([]);
+      expect(server.requests).toBe(2); // one refresh, in flight, shared by all
+    });
+
+    it("waits for the download in flight for a kid it does not know, and verifies the rotated key with it", async () => {
+      const send = await start({ cacheMaxAgeMs: 100, timeoutMs: 2000 });
+      expect((await send(tokenOf(key))).status).toBe(200);
+      const rotated = makeKey();
+      server.keys = [key, rotated];
+      server.delayMs = 300;
+      await sleep(120); // past the age: the next request starts a (slow) refresh
+      const known = send(tokenOf(key));
+      await sleep(50);
+      expect((await send(tokenOf(rotated))).status).toBe(200); // joined the refresh in flight
+      expect((await known).status).toBe(200);
+      expect(server.requests).toBe(2);
+    });
+
+    it("accepts a rotated key within seconds while a flood of unknown kids runs, with few downloads", async () => {
+      // 20 downloads a minute: one every 3 s once the burst is spent
+      const send = await start({ refetchesPerMinute: 20 });
+      expect((await send(tokenOf(key))).status).toBe(200);
+      let flooding = true;
+      let flooded = 0;
+      const flood = (async () => {
+        while (flooding && flooded < 6000) {
+          await Promise.all(Array.from({ length: 20 }, () => send(tokenOf(key, randomUUID()))));
+          flooded += 20;
+        }
+      })();
+      try {
+        await eventually(() => expect(server.requests).toBeGreaterThanOrEqual(21)); // the burst is spent
+        const rotated = makeKey();
+        server.keys = [key, rotated];
+        const rotatedAt = performance.now();
+        await eventually(async () => expect((await send(tokenOf(rotated))).status).toBe(200), 8000);
+        expect(performance.now() - rotatedAt).toBeLessThan(3000 + 1000);
+      } finally {
+        flooding = false;
+        await flood;
+      }
+      expect(flooded).toBeGreaterThan(100);
+      // the first download, the burst of 20, and one a 3 s since
+      expect(server.requests).toBeLessThanOrEqual(1 + 20 + 3);
+    }, 20_000);
 
     it("never makes a token with a cached key wait for a refetch that unknown kids caused", async () => {
       const send = await start({ timeoutMs: 2000 });

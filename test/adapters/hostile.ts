@@ -1,11 +1,14 @@
-import { createPublicKey, generateKeyPairSync, type JsonWebKey } from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, type JsonWebKey } from "node:crypto";
 import { makeKey, type TestKey } from "../fixtures/jwks-server.js";
-import { BODY_400, BODY_450, INVALID_REQUEST, invalid } from "../fixtures/catalogue.js";
+import { BODY_400, BODY_450, BODY_980, INVALID_REQUEST, invalid } from "../fixtures/catalogue.js";
 import { cognitoAccessClaims, HMAC_SECRET, NOW, rawToken, signHmac, signRs256 } from "../fixtures/tokens.js";
 import { POOL_ISSUER, type Case, type CaseWorld } from "./cases.js";
 
-/** Keys the world's key server also serves, none of which may ever verify an RS256 token. */
-export function unusableKeys(): TestKey[] {
+/**
+ * Keys the world's key server also serves, none of which may ever verify an RS256 token. Two share
+ * the world key's modulus: one with the exponent 1, one whose key_ops says it is not for verifying.
+ */
+export function unusableKeys(world: TestKey): TestKey[] {
   const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
   const fake = (kid: string, jwk: Record<string, unknown>): TestKey => ({
     kid,
@@ -18,7 +21,23 @@ export function unusableKeys(): TestKey[] {
     makeKey({ kid: "rs512-only", jwk: { alg: "RS512" } }),
     fake("oct", { kty: "oct", k: Buffer.from(HMAC_SECRET).toString("base64url"), alg: "HS256" }),
     fake("ec", ec.publicKey.export({ format: "jwk" })),
+    fake("e-one", { ...world.jwk, e: "AQ" }),
+    fake("sign-only", { ...world.jwk, key_ops: ["sign"] }),
   ];
+}
+
+// With e = 1 an RSA "signature" is its own message: the EMSA-PKCS1-v1_5 encoding of the hash
+// (RFC 8017 §9.2), which anyone can compute without any private key.
+function forgedForExponentOne(w: CaseWorld): string {
+  const input = rawToken({ alg: "RS256", kid: "e-one" }, claims()).split(".").slice(0, 2).join(".");
+  const digestInfo = Buffer.concat([
+    Buffer.from("3031300d060960864801650304020105000420", "hex"), // SHA-256's DigestInfo prefix
+    createHash("sha256").update(input).digest(),
+  ]);
+  const modulusBytes = Buffer.from(String(w.key.jwk["n"]), "base64url").length;
+  const padding = Buffer.alloc(modulusBytes - 3 - digestInfo.length, 0xff);
+  const encoded = Buffer.concat([Buffer.from([0, 1]), padding, Buffer.from([0]), digestInfo]);
+  return bearer(`${input}.${encoded.toString("base64url")}`);
 }
 
 const claims = (overrides: Record<string, unknown> = {}): Record<string, unknown> =>
@@ -130,6 +149,12 @@ export const HOSTILE: readonly Case[] = [
   { name: "a key for encryption", authorization: (w) => signed(w, {}, { kid: "enc" }), ...UNKNOWN_KEY },
   { name: "a symmetric (oct) key", authorization: (w) => signed(w, {}, { kid: "oct" }), ...UNKNOWN_KEY },
   { name: "an EC key for an RS256 token", authorization: (w) => signed(w, {}, { kid: "ec" }), ...ALG },
+  { name: "a token forged for an RSA key with exponent 1", authorization: forgedForExponentOne, ...UNKNOWN_KEY },
+  {
+    name: "a key whose key_ops leaves out verify",
+    authorization: (w) => signed(w, {}, { kid: "sign-only" }),
+    ...UNKNOWN_KEY,
+  },
   // claims
   { name: "exp as a string", authorization: (w) => signed(w, { exp: String(NOW + 60) }), ...MALFORMED },
   { name: "a negative exp", authorization: (w) => signed(w, { exp: -1 }), ...EXPIRED },
@@ -149,6 +174,30 @@ export const HOSTILE: readonly Case[] = [
     challenge: invalid("The access token is not valid yet"),
   },
   { name: "iat as a string", authorization: (w) => signed(w, { iat: String(NOW) }), ...MALFORMED },
+  {
+    name: "an iat a second past the clock tolerance (it would pass a log-out-everywhere cutoff)",
+    authorization: (w) => signed(w, { iat: NOW + 31 }),
+    options: (w) => ({ ...w.options, clockTolerance: 30 }),
+    status: 401,
+    body: BODY_450,
+    challenge: invalid("The access token is not valid yet"),
+  },
+  {
+    name: "any token, when the clock option reads undefined",
+    authorization: (w) => signed(w),
+    options: (w) => ({ ...w.options, clock: () => undefined as unknown as number }),
+    status: 503,
+    body: BODY_980,
+    challenge: undefined,
+  },
+  {
+    name: "any token, when the clock option reads NaN",
+    authorization: (w) => signed(w),
+    options: (w) => ({ ...w.options, clock: () => Number.NaN }),
+    status: 503,
+    body: BODY_980,
+    challenge: undefined,
+  },
   { name: "iss as a number", authorization: (w) => signed(w, { iss: 42 }), ...MALFORMED },
   { name: "iss as a list", authorization: (w) => signed(w, { iss: [POOL_ISSUER] }), ...MALFORMED },
   { name: "aud as a number", authorization: (w) => signed(w, { aud: 42 }), ...MALFORMED },

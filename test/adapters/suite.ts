@@ -11,7 +11,7 @@ export { GUARDS };
 /** Starts the key servers one adapter's table runs against. */
 async function startWorld(): Promise<CaseWorld> {
   const key = makeKey();
-  const server = await JwksServer.start([key, makeKey(), ...unusableKeys()]);
+  const server = await JwksServer.start([key, makeKey(), ...unusableKeys(key)]);
   const attackerKey = makeKey();
   const attacker = await JwksServer.start([attackerKey]);
   return { server, key, attacker, attackerKey, options: worldOptions(server) };

@@ -35,7 +35,11 @@ describe("createRevocationList's options are checked at construction", () => {
     ["no options", undefined, "must be one object"],
     ["no store", {}, "`store` must be a revocation store"],
     ["a store without lookup", { store: { revokeId() {}, revokeSubject() {} } }, "`store` must be a revocation store"],
-    ["an unknown option", { store: createMemoryStore(), timeout: 5 }, "unknown revocation list option(s): `timeout` (did you mean `timeoutMs`?)"],
+    [
+      "an unknown option",
+      { store: createMemoryStore(), timeout: 5 },
+      "unknown revocation list option(s): `timeout` (did you mean `timeoutMs`?)",
+    ],
     ["a zero timeout", { store: createMemoryStore(), timeoutMs: 0 }, "`timeoutMs` must be an integer >= 1"],
     ["an unknown onStoreError", { store: createMemoryStore(), onStoreError: "maybe" }, '"deny" or "allow"'],
     ["allow with nobody told", { store: createMemoryStore(), onStoreError: "allow" }, "needs an `onError` hook"],

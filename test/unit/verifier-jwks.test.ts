@@ -251,6 +251,18 @@ describe("key-server faults answer 503, never 401", () => {
     expect(server.requests).toBe(2); // one failed refresh, then no more for a second
   });
 
+  it.each([
+    ["1", "AQ"],
+    ["2", "Ag"],
+    ["65536", "AQAA"],
+  ])("uses no RSA key whose public exponent is %s (not an odd number >= 3)", async (_e, e) => {
+    server.keys = [{ ...key, jwk: { ...key.jwk, e } }];
+    const verifier = createVerifier(cognito());
+    const refused = await rejectionOf(verifier.verify(bearer(token())));
+    expect(refused).toMatchObject({ reason: "keys_unavailable" });
+    expect(String(refused.cause)).toContain("no usable signing key");
+  });
+
   it("answers an unknown kid with 503 when the refetch it causes fails", async () => {
     const verifier = createVerifier(cognito());
     await verifier.verify(bearer(token()));
