@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { builtinModules } from "node:module";
 import { join, resolve } from "node:path";
 import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
+import { BODY_401 } from "../fixtures/catalogue.js";
 
 // Packs the tarball as `npm publish` would, installs it into a scratch project, and uses every
 // subpath through `import` and `require`. The scratch project sits inside this repository so the
@@ -40,11 +41,53 @@ verifier.verify(${JSON.stringify(`Bearer ${token}`)}).then(async (auth) => {
     refused: [refused instanceof core.TokenError, refused.reason, core.errorResponse(refused).status],
     express: [typeof express.requireToken, typeof express.requireScope, typeof express.requireAnyScope, typeof express.authErrorHandler],
     koa: [typeof koa.requireToken, typeof koa.requireScope, typeof koa.requireAnyScope, typeof koa.authErrorHandler],
-    middlewareName: express.requireToken({ secret: "x" }).name,
+    middlewareName: express.requireToken({ secret: ${JSON.stringify(HMAC_SECRET)} }).name,
     testing: [typeof testing.createTestIssuer, typeof testing.hmacTokens],
     revocation: [typeof core.createRevocationList, typeof core.createMemoryStore, typeof redis.createRedisStore],
   }));
 });`;
+
+// one process that loads both builds, and hands errors and middleware from one to the other
+const MIX = `
+import { createRequire } from "node:module";
+import http from "node:http";
+import * as esm from "bearer-gate";
+import * as esmExpress from "bearer-gate/express";
+import * as esmKoa from "bearer-gate/koa";
+const require = createRequire(import.meta.url);
+const cjs = require("bearer-gate");
+const cjsExpress = require("bearer-gate/express");
+const cjsKoa = require("bearer-gate/koa");
+const express = require("express");
+const Koa = require("koa");
+const options = { secret: ${JSON.stringify(HMAC_SECRET)}, respond: false };
+
+async function ask(listener) {
+  const server = http.createServer(listener);
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const res = await fetch(\`http://127.0.0.1:\${server.address().port}/\`);
+  const answer = [res.status, res.headers.get("content-type"), await res.text()];
+  await new Promise((resolve) => server.close(resolve));
+  return answer;
+}
+const pairs = [[esmExpress, cjsExpress, esmKoa, cjsKoa], [cjsExpress, esmExpress, cjsKoa, esmKoa]];
+const results = { instanceOf: [], errorResponse: [], express: [], koa: [] };
+results.instanceOf.push(new esm.TokenError("expired") instanceof cjs.TokenError);
+results.instanceOf.push(new cjs.TokenError("expired") instanceof esm.TokenError);
+results.instanceOf.push(new esm.ConfigError("x") instanceof cjs.ConfigError);
+results.instanceOf.push(new cjs.ConfigError("x") instanceof esm.ConfigError);
+for (const [from, to] of [[esm, cjs], [cjs, esm]]) {
+  const { status, body } = to.errorResponse(new from.TokenError("expired"));
+  results.errorResponse.push([status, body.error.code]);
+}
+for (const [guardExpress, handlerExpress, guardKoa, handlerKoa] of pairs) {
+  const app = express().use(guardExpress.requireToken(options)).get("/", (_req, res) => res.json({ ok: true }));
+  results.express.push(await ask(app.use(handlerExpress.authErrorHandler())));
+  const koa = new Koa().use(handlerKoa.authErrorHandler()).use(guardKoa.requireToken(options));
+  results.koa.push(await ask(koa.use((ctx) => { ctx.body = { ok: true }; }).callback()));
+}
+console.log(JSON.stringify(results));
+`;
 
 const expected = {
   uid: 2,
@@ -103,9 +146,13 @@ describe("the packed package", () => {
     expect(readFileSync(bin, "utf8").startsWith("#!/usr/bin/env node")).toBe(true);
     const out = execFileSync(process.execPath, [bin, "inspect", "-", "--json"], { input: token, encoding: "utf8" });
     expect(JSON.parse(out)).toMatchObject({ verified: false, kind: "the API's access token" });
-    const refused = spawnSync(process.execPath, [bin, "verify", token, "--secret", "wrong-secret"], {
-      encoding: "utf8",
-    });
+    const refused = spawnSync(
+      process.execPath,
+      [bin, "verify", token, "--secret", "a-wrong-secret-that-is-32-bytes-long"],
+      {
+        encoding: "utf8",
+      },
+    );
     expect([refused.status, refused.stdout]).toEqual([1, expect.stringContaining("REFUSED: invalid_signature")]);
     expect(spawnSync(process.execPath, [bin, "verify", token], { encoding: "utf8" }).status).toBe(2);
   });
@@ -134,6 +181,21 @@ describe("the packed package", () => {
     });
     expect([run.status, `${run.stdout}${run.stderr}`]).toEqual([0, expect.stringMatching(/1 passed/)]);
   }, 120_000);
+
+  it("answers alike through every mix of the ESM and CommonJS builds (the dual-package hazard)", async () => {
+    writeFileSync(join(scratch, "mix.mjs"), MIX);
+    const out = execFileSync(process.execPath, ["mix.mjs"], { cwd: scratch, encoding: "utf8" });
+    const refusal = [401, "application/json; charset=utf-8", BODY_401];
+    expect(JSON.parse(out)).toEqual({
+      instanceOf: [true, true, true, true],
+      errorResponse: [
+        [401, 450],
+        [401, 450],
+      ],
+      express: [refusal, refusal],
+      koa: [refusal, refusal],
+    });
+  });
 
   it("ships only the build, the docs and the licence", () => {
     const stray = files.filter(

@@ -1,4 +1,4 @@
-import { checkTokenChars, readBearer } from "../../src/header.js";
+import { checkTokenChars, readAuthorization, readBearer } from "../../src/header.js";
 import { thrownBy } from "../helpers.js";
 
 // what verify() does with a header on a cache miss: read it, then check the token's characters
@@ -72,5 +72,25 @@ describe("readBearer and checkTokenChars", () => {
     expect(thrownBy(() => readBearer(`Basic ${"a".repeat(100_000)}`, 8192))).toMatchObject({
       reason: "token_too_long",
     });
+  });
+});
+
+describe("readAuthorization", () => {
+  it.each<[string, string[], string | string[] | undefined]>([
+    ["no header", ["Host", "a.test"], undefined],
+    ["one header, any case", ["host", "a.test", "AUTHORIZATION", "Bearer x"], "Bearer x"],
+    ["an empty header", ["authorization", ""], ""],
+    ["a header named alike", ["authorizations", "Bearer x", "x-authorization", "Bearer y"], undefined],
+    ["two headers, both kept", ["Authorization", "Bearer a", "authorization", "Bearer b"], ["Bearer a", "Bearer b"]],
+    ["three headers", ["authorization", "1", "authorization", "2", "Authorization", "3"], ["1", "2", "3"]],
+  ])("reads %s from rawHeaders (HTTP/1.1 and HTTP/2 alike)", (_name, rawHeaders, expected) => {
+    expect(readAuthorization({ rawHeaders })).toEqual(expected);
+  });
+
+  it("hands several headers to readBearer, which refuses them", () => {
+    const several = readAuthorization({
+      rawHeaders: ["authorization", "Bearer a.b.c", "authorization", "Bearer a.b.c"],
+    });
+    expect(thrownBy(() => readBearer(several, 8192))).toMatchObject({ reason: "malformed_header" });
   });
 });
