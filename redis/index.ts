@@ -81,7 +81,7 @@ export function createRedisStore(
 function checkEviction(send: Send, onWarning: (message: string) => void): void {
   send(["CONFIG", "GET", "maxmemory-policy"]).then(
     (reply) => {
-      const policy: unknown = Array.isArray(reply) ? (reply as unknown[])[1] : undefined;
+      const policy = configValue(reply, "maxmemory-policy");
       if (typeof policy === "string" && policy !== "noeviction") {
         onWarning(
           `bearer-gate: this Redis evicts keys under memory pressure (maxmemory-policy ${policy}), and an evicted ` +
@@ -91,6 +91,16 @@ function checkEviction(send: Send, onWarning: (message: string) => void): void {
     },
     () => undefined, // CONFIG renamed or refused (managed Redis), or not connected yet: nothing to say
   );
+}
+
+// CONFIG GET answers a flat [name, value] list (RESP2, ioredis) or a map (RESP3, node-redis 5+)
+function configValue(reply: unknown, name: string): unknown {
+  if (Array.isArray(reply)) {
+    const at = (reply as unknown[]).indexOf(name);
+    return at < 0 ? undefined : (reply as unknown[])[at + 1];
+  }
+  if (reply instanceof Map) return reply.get(name);
+  return reply !== null && typeof reply === "object" ? (reply as Record<string, unknown>)[name] : undefined;
 }
 
 function warn(message: string): void {

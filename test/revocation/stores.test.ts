@@ -161,18 +161,68 @@ describe("on Redis", () => {
   });
 
   it("answers a request in one round trip (one MGET)", async () => {
+    const revocations = createRevocationList({ store: createRedisStore(nodeRedis) }); // its CONFIG GET first
+    await sleep(50);
     const monitor = await ioredis.monitor();
     const commands: string[] = [];
     monitor.on("monitor", (_time: string, args: string[]) => commands.push(String(args[0]).toUpperCase()));
     await sleep(50);
-    const revocations = createRevocationList({ store: createRedisStore(nodeRedis) });
     await revocations.isRevoked(claims());
     await sleep(100);
     monitor.disconnect();
     expect(commands).toEqual(["MGET"]);
   });
 
-  it("refuses a client it does not know", () => {
+  it("refuses a client it does not know, and options it does not know", () => {
     expect(() => createRedisStore({} as never)).toThrow("ioredis client or a redis");
+    expect(() => createRedisStore(ioredis, { prefx: "a:" } as never)).toThrow("`prefx` (did you mean `prefix`?)");
+  });
+});
+
+describe("the eviction policy of the Redis behind the list", () => {
+  afterEach(async () => {
+    await ioredis.call("CONFIG", "SET", "maxmemory-policy", "noeviction");
+  });
+
+  // the store asks at creation; its CONFIG GET answers before a later command on the same connection
+  async function warningsOf(client: Redis | typeof nodeRedis): Promise<string[]> {
+    const warnings: string[] = [];
+    const store = createRedisStore(client, { onWarning: (message) => warnings.push(message) });
+    await store.lookup([randomUUID()], undefined);
+    return warnings;
+  }
+
+  it.each([
+    ["ioredis", () => ioredis],
+    ["node-redis", () => nodeRedis],
+  ])("warns through %s when keys may be evicted, and says nothing with noeviction", async (_name, client) => {
+    expect(await warningsOf(client())).toEqual([]);
+    for (const policy of ["allkeys-lru", "volatile-lru", "volatile-ttl"]) {
+      await ioredis.call("CONFIG", "SET", "maxmemory-policy", policy);
+      expect(await warningsOf(client())).toEqual([expect.stringContaining(`maxmemory-policy ${policy}`)]);
+    }
+  });
+
+  it("warns through process.emitWarning by default", async () => {
+    await ioredis.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu");
+    const spy = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      await createRedisStore(ioredis).lookup([randomUUID()], undefined);
+      expect(spy.mock.calls).toEqual([[expect.stringContaining("noeviction"), { code: "BEARER_GATE_REDIS_EVICTION" }]]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("says nothing, and rejects nothing, where CONFIG is not allowed (managed Redis)", async () => {
+    const warnings: string[] = [];
+    const client = {
+      call: (command: string, args: (string | number)[]) =>
+        command === "CONFIG" ? Promise.reject(new Error("ERR unknown command 'CONFIG'")) : ioredis.call(command, args),
+    };
+    const store = createRedisStore(client, { onWarning: (message) => warnings.push(message) });
+    await expect(store.lookup([randomUUID()], undefined)).resolves.toEqual({ listed: false, cutoff: undefined });
+    await sleep(20); // test/setup.ts fails the test on an unhandled rejection
+    expect(warnings).toEqual([]);
   });
 });
