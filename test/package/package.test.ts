@@ -182,7 +182,7 @@ describe("the packed package", () => {
     expect([run.status, `${run.stdout}${run.stderr}`]).toEqual([0, expect.stringMatching(/1 passed/)]);
   }, 120_000);
 
-  it("answers alike through every mix of the ESM and CommonJS builds (the dual-package hazard)", async () => {
+  it("answers alike through every mix of the ESM and CommonJS builds (the dual-package hazard)", () => {
     writeFileSync(join(scratch, "mix.mjs"), MIX);
     const out = execFileSync(process.execPath, ["mix.mjs"], { cwd: scratch, encoding: "utf8" });
     const refusal = [401, "application/json; charset=utf-8", BODY_401];

@@ -28,7 +28,7 @@ function shouldPass(claims: unknown): boolean {
   return (
     isNumber(c["exp"]) && c["exp"] > NOW && c["exp"] <= 8.64e12 &&
     optional(c["nbf"], (v) => isNumber(v) && v <= NOW) &&
-    optional(c["iat"], isNumber) &&
+    optional(c["iat"], (v) => isNumber(v) && v <= NOW) &&
     optional(c["sub"], isString) && optional(c["jti"], isString) &&
     c["iss"] === ISSUER &&
     (c["aud"] === ROOMS_AUDIENCE || (isStrings(c["aud"]) && (c["aud"] as string[]).includes(ROOMS_AUDIENCE))) &&
@@ -48,7 +48,7 @@ const claimValue = (...valid: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> =>
 const claimsArbitrary = fc.record({
   exp: claimValue(fc.integer({ min: NOW - 100, max: NOW + 100_000 }), fc.double({ noNaN: true })),
   nbf: claimValue(fc.integer({ min: NOW - 100, max: NOW + 100 })),
-  iat: claimValue(fc.integer({ min: 0, max: NOW })),
+  iat: claimValue(fc.integer({ min: 0, max: NOW }), fc.integer({ min: NOW + 1, max: NOW + 600 })),
   iss: claimValue(fc.constant(ISSUER)),
   aud: claimValue(fc.constant(ROOMS_AUDIENCE), fc.constant([ROOMS_AUDIENCE, "x"]), fc.constant(["x"])),
   sub: claimValue(fc.string()),
