@@ -35,10 +35,11 @@ the scopes as a list, and the kind of token it claims to be. Nothing is verified
 
 Exit codes: 0 decoded, 1 not a decodable JWT, 2 usage error.`,
   verify: `Usage: bearer-gate verify <token|-> (--secret S | --cognito-pool ID [--client-id C] | --jwks-uri URL)
-                           [--issuer I] [--audience A] [--scope S]... [--json]
+                           [--issuer I] [--audience A] [--scope S]... [--allow-short-secret] [--json]
 
 Runs the real verifier and prints the auth context, or the exact response the middleware would send
 (status, WWW-Authenticate, body) and the reason. --scope may repeat: every listed scope is required.
+--allow-short-secret accepts a secret shorter than its algorithm needs (RFC 7518), with a warning.
 
 Exit codes: 0 valid, 1 refused, 2 usage or configuration error.`,
 } as const;
@@ -79,6 +80,7 @@ const OPTIONS = {
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
     secret: { type: "string" },
+    "allow-short-secret": { type: "boolean" },
     "cognito-pool": { type: "string" },
     "client-id": { type: "string" },
     "jwks-uri": { type: "string" },
@@ -139,6 +141,7 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
   const options: VerifierOptions = {};
   const string = (name: string): string | undefined => (typeof values[name] === "string" ? values[name] : undefined);
   if (string("secret") !== undefined) options.secret = string("secret");
+  if (values["allow-short-secret"] === true) options.allowShortSecret = true;
   if (string("jwks-uri") !== undefined) options.jwksUri = string("jwks-uri");
   const pool = string("cognito-pool");
   if (pool !== undefined) options.cognito = { userPoolId: pool, clientId: string("client-id") };

@@ -115,6 +115,20 @@ describe("bearer-gate verify", () => {
     expect(stderr.length).toBeGreaterThan(0);
   });
 
+  it("refuses a secret shorter than HS256 needs (exit 2), unless told --allow-short-secret", async () => {
+    const short = signHmac(roomsAccessClaims(), "legacy-secret");
+    const refused = await cli(["verify", short, "--secret", "legacy-secret"]);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining("`secret` is 13 bytes")]);
+    const spy = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      const allowed = await cli(["verify", short, "--secret", "legacy-secret", "--allow-short-secret", "--json"]);
+      expect([allowed.code, JSON.parse(allowed.stdout)]).toEqual([0, expect.objectContaining({ valid: true })]);
+      expect(spy).toHaveBeenCalledTimes(1);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
   it("prints help for every command (exit 0)", async () => {
     for (const args of [["--help"], ["inspect", "--help"], ["verify", "--help"]]) {
       const { code, stdout } = await cli(args);
