@@ -7,6 +7,8 @@ export interface DecodedJwt {
   readonly header: JwtHeader;
   /** Claims whose registered types are checked; `exp` is checked for presence later. */
   readonly payload: Partial<Claims>;
+  /** The first two segments and the dot between them: what the signature signs. */
+  readonly signingInput: string;
   readonly signature: string;
 }
 
@@ -32,7 +34,8 @@ export function decodeJwt(token: string): DecodedJwt {
   }
   const payload = parseSegment(rawPayload);
   checkRegisteredClaims(payload);
-  return { header: header as JwtHeader, payload, signature };
+  const signingInput = token.slice(0, rawHeader.length + 1 + rawPayload.length);
+  return { header: header as JwtHeader, payload, signingInput, signature };
 }
 
 function parseSegment(segment: string): Record<string, unknown> {

@@ -1,16 +1,15 @@
 import type { KeyObject } from "node:crypto";
-import type { Algorithm } from "jsonwebtoken";
 import { TokenCache } from "./cache.js";
 import { readClock } from "./check.js";
 import { checkClaims, checkRequired, checkTimes } from "./claims.js";
 import { buildAuthContext } from "./context.js";
-import { decodeJwt } from "./decode.js";
+import { decodeJwt, type DecodedJwt } from "./decode.js";
 import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import { normalizeOptions, type KeySource, type VerifierOptions } from "./options.js";
 import { parseScopes } from "./scopes.js";
-import { verifySignature } from "./signature.js";
+import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./signature.js";
 import type { AuthContext, Claims, JwtHeader } from "./types.js";
 
 /** Verifies bearer tokens against one policy. Every method rejects only with a `TokenError`. */
@@ -46,40 +45,68 @@ interface Keys {
 export function createVerifier<Request = unknown>(options: VerifierOptions<Request>): Verifier<Request> {
   const policy = normalizeOptions(options);
   const keys = keysFor(policy.keySource);
+  const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
 
-  // the only place that knows the order of the steps; the clock is read once per request
-  async function verifyToken(token: string, fromHeader = false): Promise<AuthContext> {
+  // The only place that knows the order of the steps; the clock is read once per request. Nothing
+  // here awaits when the key is at hand (a secret, a cached JWKS key): a miss costs one promise, the
+  // one returned, as a hit does.
+  function verifyToken(token: string, fromHeader: boolean): Promise<AuthContext> {
     try {
       const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
       checkTokenLength(token, policy.maxTokenLength);
       const hit = cache?.get(token, keys.stamp());
-      let claims: Claims, scopes: readonly string[];
-      if (hit === undefined) {
-        if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
-        ({ claims, scopes } = await verifySigned(token, now));
-      } else {
-        ({ claims, scopes } = hit); // signature and claims verified under these very keys
+      if (hit !== undefined) {
+        // signature and claims verified under these very keys; the clock and the rules that may read
+        // outside state apply again
         checkTimes(hit, policy.clockTolerance, now);
-        checkRequired(claims, policy);
+        checkRequired(hit.claims, policy);
+        return finish(token, hit.claims, hit.scopes, now);
       }
-      if (policy.isRevoked !== undefined && (await policy.isRevoked(claims))) throw new TokenError("revoked");
-      return buildAuthContext(token, claims, scopes, now);
+      if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
+      const decoded = decodeJwt(token);
+      const verify = verifiers.get(decoded.header.alg);
+      if (verify === undefined) {
+        throw new TokenError("algorithm_not_allowed", undefined, {
+          cause: new Error(`alg ${quote(decoded.header.alg)}`),
+        });
+      }
+      const key = keys.resolve(decoded.header);
+      if (!(key instanceof Promise)) return finishSigned(token, decoded, verify, key, now);
+      return key.then(
+        (resolved) => guarded(() => finishSigned(token, decoded, verify, resolved, now)),
+        rejectAsTokenError,
+      );
     } catch (error) {
-      throw toTokenError(error);
+      return rejectAsTokenError(error);
     }
   }
 
-  async function verifySigned(token: string, now: number): Promise<{ claims: Claims; scopes: readonly string[] }> {
-    const { header, payload } = decodeJwt(token);
-    if (!policy.algorithms.has(header.alg)) {
-      throw new TokenError("algorithm_not_allowed", undefined, { cause: new Error(`alg ${quote(header.alg)}`) });
-    }
-    verifySignature(token, await keys.resolve(header), header.alg as Algorithm);
+  function finishSigned(
+    token: string,
+    { payload, signingInput, signature }: DecodedJwt,
+    verify: SignatureVerifier,
+    key: KeyObject,
+    now: number,
+  ): Promise<AuthContext> {
+    verifySignature(verify, signingInput, signature, key);
     checkClaims(payload, policy, now);
     const scopes = parseScopes(payload[policy.scopeClaim]);
     cache?.set(token, payload, scopes, keys.stamp(), now);
-    return { claims: payload, scopes };
+    return finish(token, payload, scopes, now);
+  }
+
+  // isRevoked last: a store round trip only for a token that is otherwise good
+  function finish(token: string, claims: Claims, scopes: readonly string[], now: number): Promise<AuthContext> {
+    const revoked = policy.isRevoked?.(claims);
+    if (revoked instanceof Promise || (typeof revoked === "object" && revoked !== null)) {
+      return Promise.resolve(revoked).then((isRevoked) => {
+        if (isRevoked) throw new TokenError("revoked");
+        return buildAuthContext(token, claims, scopes, now);
+      }, rejectAsTokenError);
+    }
+    if (revoked) throw new TokenError("revoked");
+    return Promise.resolve(buildAuthContext(token, claims, scopes, now));
   }
 
   function verify(authorization: string | readonly string[] | undefined): Promise<AuthContext> {
@@ -87,7 +114,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     try {
       token = readBearer(authorization, policy.maxTokenLength);
     } catch (error) {
-      return Promise.reject(toTokenError(error));
+      return rejectAsTokenError(error);
     }
     return verifyToken(token, true);
   }
@@ -113,10 +140,22 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     if (typeof token !== "string") {
       throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
     }
-    return verifyToken(token);
+    return verifyToken(token, false);
   }
 
-  return Object.freeze({ verify, verifyToken: (token: string) => verifyToken(token), authenticate });
+  return Object.freeze({ verify, verifyToken: (token: string) => verifyToken(token, false), authenticate });
+}
+
+function rejectAsTokenError(error: unknown): Promise<never> {
+  return Promise.reject(toTokenError(error));
+}
+
+function guarded<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return work();
+  } catch (error) {
+    return rejectAsTokenError(error);
+  }
 }
 
 function keysFor(source: KeySource): Keys {

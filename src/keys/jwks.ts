@@ -79,8 +79,19 @@ export class JwksKeys {
     return performance.now() - this.#fetchedAt < this.#settings.cacheMaxAgeMs ? this.#generation : -1;
   }
 
-  /** The key that verifies a token with this header. */
-  async resolve(header: JwtHeader): Promise<KeyObject> {
+  /**
+   * The key that verifies a token with this header: at once when the set is within its age and
+   * holds the key (the common case, with no promise to wait for), else once the set is usable.
+   */
+  resolve(header: JwtHeader): KeyObject | Promise<KeyObject> {
+    if (performance.now() - this.#fetchedAt < this.#settings.cacheMaxAgeMs) {
+      const jwk = this.#find(header);
+      if (jwk !== undefined) return checkedKey(jwk, header);
+    }
+    return this.#resolveLater(header);
+  }
+
+  async #resolveLater(header: JwtHeader): Promise<KeyObject> {
     await this.#ensureUsable();
     let jwk = this.#find(header);
     if (jwk === undefined && (this.#inflight !== undefined || this.#takeRefetch())) {
@@ -92,12 +103,7 @@ export class JwksKeys {
         cause: new Error(`no usable key for kid ${quote(header.kid)}`),
       });
     }
-    if (!fits(jwk, header.alg)) {
-      throw new TokenError("algorithm_not_allowed", undefined, {
-        cause: new Error(`key ${quote(jwk.kid)} cannot verify ${quote(header.alg)}`),
-      });
-    }
-    return jwk.key;
+    return checkedKey(jwk, header);
   }
 
   // A set within its age serves; past it, within staleIfErrorMs, it serves while a refresh runs in
@@ -167,6 +173,15 @@ export class JwksKeys {
     const candidates = this.#keys.filter((jwk) => fits(jwk, header.alg));
     return candidates.length === 1 ? candidates[0] : undefined;
   }
+}
+
+function checkedKey(jwk: Jwk, header: JwtHeader): KeyObject {
+  if (!fits(jwk, header.alg)) {
+    throw new TokenError("algorithm_not_allowed", undefined, {
+      cause: new Error(`key ${quote(jwk.kid)} cannot verify ${quote(header.alg)}`),
+    });
+  }
+  return jwk.key;
 }
 
 // RFC 7517 §4.3: a key whose key_ops does not list "verify" is not for verifying signatures
