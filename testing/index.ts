@@ -1,4 +1,5 @@
-import { createHmac, generateKeyPairSync, randomUUID, sign, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
+import jwt from "jsonwebtoken";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { TokenUse, VerifierOptions } from "../src/index.js";
@@ -139,8 +140,9 @@ export function hmacTokens(
       ...(kind === "access" ? { scope: "users,posts,camps" } : {}),
       ...claims,
     };
-    const input = `${encode({ typ: "JWT", alg: "HS256", jti })}.${encode(payload)}`;
-    return `${input}.${createHmac("sha256", secret).update(input).digest("base64url")}`;
+    // the API's own header: typ, alg and its jti (a header field jsonwebtoken's types do not list)
+    const header: jwt.JwtHeader & { jti: string } = { alg: "HS256", typ: "JWT", jti };
+    return jwt.sign(payload, secret, { algorithm: "HS256", noTimestamp: payload.iat === undefined, header });
   };
   return {
     access: (claims = {}) => sign("access", claims),
@@ -187,10 +189,11 @@ function newKey(): SigningKey {
 }
 
 function signRs256(key: SigningKey, claims: Record<string, unknown>): string {
-  const input = `${encode({ kid: key.kid, alg: "RS256" })}.${encode(claims)}`;
-  return `${input}.${sign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
-}
-
-function encode(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
+  // Cognito's header is { kid, alg } alone: no typ
+  // noTimestamp drops an iat the claims leave out on purpose; otherwise jsonwebtoken keeps theirs
+  return jwt.sign(claims, key.privateKey, {
+    algorithm: "RS256",
+    noTimestamp: claims["iat"] === undefined,
+    header: { alg: "RS256", kid: key.kid, typ: undefined },
+  });
 }
