@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { TokenError } from "./errors.js";
+import { TOKEN_CHARS } from "./header.js";
 import type { Claims, JwtHeader } from "./types.js";
 
 /** A JWS compact serialisation split and parsed, not yet verified. */
@@ -7,47 +8,71 @@ export interface DecodedJwt {
   readonly header: JwtHeader;
   /** Claims whose registered types are checked; `exp` is checked for presence later. */
   readonly payload: Partial<Claims>;
+  /** At most what the payload's objects, lists, strings and numbers take on the heap, in bytes. */
+  readonly heapBytes: number;
   /** The first two segments and the dot between them: what the signature signs. */
   readonly signingInput: string;
   readonly signature: string;
 }
 
-const SEGMENT = /^[A-Za-z0-9_-]*$/;
-
 /**
  * Splits a token into its three segments and parses header and payload into deeply frozen
  * null-prototype objects, so no claim named `__proto__` can ever reach a prototype.
+ * @param charsChecked the caller has already refused any character but base64url and dots
  * @throws TokenError `malformed_token` for anything that is not a well-formed JWS with a JSON
  * object header and payload whose registered claims have their registered types.
  */
-export function decodeJwt(token: string): DecodedJwt {
-  const parts = token.split(".");
-  if (parts.length !== 3) throw malformed("the token does not have three segments");
-  const [rawHeader, rawPayload, signature] = parts as [string, string, string];
-  if (!SEGMENT.test(signature)) throw malformed("the signature is not base64url");
-  const header = parseSegment(rawHeader);
+export function decodeJwt(token: string, charsChecked = false): DecodedJwt {
+  const first = token.indexOf(".");
+  const second = first < 0 ? -1 : token.indexOf(".", first + 1);
+  if (second < 0 || token.includes(".", second + 1)) throw malformed("the token does not have three segments");
+  // with exactly two dots, every segment holds base64url characters only
+  if (!charsChecked && !TOKEN_CHARS.test(token)) throw malformed("the token holds a character that is not base64url");
+  const header = readHeader(token.slice(0, first));
+  const { object: payload, heapBytes } = parseSegment(token.slice(first + 1, second));
+  checkRegisteredClaims(payload);
+  return { header, payload, heapBytes, signingInput: token.slice(0, second), signature: token.slice(second + 1) };
+}
+
+// The header of every token an API sees is one of a handful (its alg, kid and typ): each is parsed
+// and checked once, and kept frozen. Bounded; full, it starts over, so junk headers cost only time.
+const HEADERS = new Map<string, JwtHeader>();
+const MAX_HEADERS = 64;
+const MAX_KEPT_HEADER_CHARS = 512;
+
+function readHeader(segment: string): JwtHeader {
+  const known = HEADERS.get(segment);
+  if (known !== undefined) return known;
+  const header = parseSegment(segment).object;
   // RFC 7515 §4.1.11: no extension is understood here, so any `crit` makes the token invalid
   if ("crit" in header) throw malformed("the header has a crit parameter");
   if (typeof header["alg"] !== "string") throw malformed("the header has no alg");
   if (header["kid"] !== undefined && typeof header["kid"] !== "string") {
     throw malformed("the header's kid is not a string");
   }
-  const payload = parseSegment(rawPayload);
-  checkRegisteredClaims(payload);
-  const signingInput = token.slice(0, rawHeader.length + 1 + rawPayload.length);
-  return { header: header as JwtHeader, payload, signingInput, signature };
+  if (segment.length <= MAX_KEPT_HEADER_CHARS) {
+    if (HEADERS.size >= MAX_HEADERS) HEADERS.clear();
+    HEADERS.set(segment, header as JwtHeader);
+  }
+  return header as JwtHeader;
 }
 
-function parseSegment(segment: string): Record<string, unknown> {
+// Segments are decoded into one buffer, reused: the decode is synchronous, so no two overlap. A
+// longer segment (a `maxTokenLength` raised past the default) gets a buffer of its own.
+const scratch = Buffer.allocUnsafeSlow(8192);
+
+function parseSegment(segment: string): Settled {
   // base64url without padding; a length of 4n+1 cannot come from any byte string
-  if (segment.length === 0 || !SEGMENT.test(segment) || segment.length % 4 === 1) {
-    throw malformed("a segment is not base64url");
-  }
-  const bytes = Buffer.from(segment, "base64url");
-  if (!isUtf8(bytes)) throw malformed("a segment is not UTF-8");
+  if (segment.length === 0 || segment.length % 4 === 1) throw malformed("a segment is not base64url");
+  const most = Math.ceil((segment.length * 3) / 4);
+  const bytes = most <= scratch.length ? scratch : Buffer.allocUnsafe(most);
+  const length = bytes.write(segment, "base64url");
+  const text = bytes.toString("utf8", 0, length);
+  // the decoder turns every ill-formed sequence into U+FFFD: only then is the check worth making
+  if (text.includes("\uFFFD") && !isUtf8(bytes.subarray(0, length))) throw malformed("a segment is not UTF-8");
   let value: unknown;
   try {
-    value = JSON.parse(bytes.toString("utf8"));
+    value = JSON.parse(text);
   } catch {
     // not JSON.parse's own error: V8 quotes the input in it, raw, CR/LF included
     throw malformed("a segment is not JSON");
@@ -55,21 +80,81 @@ function parseSegment(segment: string): Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw malformed("a segment is not a JSON object");
   }
-  return settle(value as Record<string, unknown>);
+  // as many UTF-8 bytes as UTF-16 units: all ASCII, so every string takes a byte a character
+  const tally = { bytes: 0, charBytes: length === text.length ? 1 : 2 };
+  const object = settle(value, tally) as Record<string, unknown>;
+  return { object, heapBytes: tally.bytes };
 }
 
-// JSON.parse defines `__proto__` as an own data property; dropping the prototype of every parsed
-// object means no later copy or lookup can ever treat it as the prototype link. (A reviver would
-// do the same, at three times the cost of the parse.) Every object and list is frozen on the same
-// walk: the claims are shared by every request the token cache answers, so a handler that pushed
-// to `cognito:groups` would otherwise change what the next request with that token sees.
-function settle<T extends object>(value: T): T {
-  if (!Array.isArray(value)) Object.setPrototypeOf(value, null);
-  for (const key in value) {
-    const member: unknown = value[key];
-    if (member !== null && typeof member === "object") settle(member);
+interface Settled {
+  readonly object: Record<string, unknown>;
+  readonly heapBytes: number;
+}
+
+// What settled JSON takes on V8's heap at most (64-bit, without pointer compression, as Node
+// ships), measured by `npm run bench`'s memory rows against tokens made to be expensive.
+const HEAP = {
+  // an object's header, the four fields `{}` has inside, and a property array's header and slack
+  object: 96,
+  // an object of more than FEW_KEYS keys: its own hidden class and descriptors as well
+  wideObject: 256,
+  // a field and its slack, and, when no object had these keys in this order before, the hidden
+  // class and descriptor the key adds (plus the key's characters): claims keyed by ids pay it
+  property: 128,
+  // a list's header and its elements' header
+  list: 64,
+  element: 8,
+  // a string's header and alignment (plus its characters)
+  string: 24,
+  // a number outside the small integers
+  number: 16,
+} as const;
+
+// Up to this many keys, an object is copied into a fresh one without a prototype; V8 keeps such
+// objects fast and shares one hidden class between all objects of a shape, frozen or not (setting
+// the parsed object's prototype instead costs a new hidden class on every freeze: twice the time).
+// Past it, copying would fall back to a dictionary, slower than giving the parsed object its own.
+const FEW_KEYS = 16;
+
+// JSON.parse defines `__proto__` as an own data property; objects without a prototype mean no
+// later copy or lookup can ever treat it as the prototype link, and nothing is inherited
+// (`constructor`, `toString`). Every object and list is frozen on the same walk: the claims are
+// shared by every request the token cache answers, so a handler that pushed to `cognito:groups`
+// would otherwise change what the next request with that token sees. The walk also adds up what
+// the result holds, for the token cache's byte budget.
+function settle(value: object, tally: { bytes: number; readonly charBytes: number }): object {
+  if (Array.isArray(value)) {
+    const list = value as unknown[];
+    tally.bytes += HEAP.list + HEAP.element * list.length;
+    for (let i = 0; i < list.length; i++) {
+      const member = list[i];
+      if (member !== null && typeof member === "object") list[i] = settle(member, tally);
+      else tally.bytes += primitiveBytes(member, tally.charBytes);
+    }
+    return Object.freeze(list);
   }
-  return Object.freeze(value);
+  const parsed = value as Record<string, unknown>;
+  const keys = Object.keys(parsed);
+  const wide = keys.length > FEW_KEYS;
+  // the prototype goes first: past it, `settled.__proto__ = ...` could only ever define a field
+  const settled = Object.setPrototypeOf(wide ? parsed : {}, null) as Record<string, unknown>;
+  tally.bytes += wide ? HEAP.wideObject : HEAP.object;
+  for (const key of keys) {
+    const member = parsed[key];
+    tally.bytes += HEAP.property + key.length * tally.charBytes;
+    // an ordinary [[Set]]: with no prototype there is no `__proto__` setter to reach
+    if (member !== null && typeof member === "object") settled[key] = settle(member, tally);
+    else {
+      if (!wide) settled[key] = member;
+      tally.bytes += primitiveBytes(member, tally.charBytes);
+    }
+  }
+  return Object.freeze(settled);
+}
+
+function primitiveBytes(value: unknown, charBytes: number): number {
+  if (typeof value === "string") return HEAP.string + value.length * charBytes;
+  return typeof value === "number" ? HEAP.number : 0;
 }
 
 const STRING_CLAIMS = ["iss", "sub", "jti"] as const;

@@ -2,8 +2,8 @@ import { TokenError } from "./errors.js";
 
 // RFC 6750 §2.1: the case-insensitive scheme, one or more spaces, then the token
 const SCHEME = /^bearer +/i;
-// A JWS compact serialisation holds base64url segments and dots, nothing else.
-const TOKEN_CHARS = /^[A-Za-z0-9_.-]+$/;
+/** A JWS compact serialisation holds base64url segments and dots, nothing else. */
+export const TOKEN_CHARS = /^[A-Za-z0-9_.-]+$/;
 // Room for the scheme and its spaces, so an absurd header is refused before anything reads it.
 const SCHEME_ALLOWANCE = 64;
 

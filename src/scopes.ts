@@ -9,14 +9,33 @@ const DELIMITERS = /[\s,]+/;
  * @throws TokenError `malformed_token` when the claim is of any other type.
  */
 export function parseScopes(claim: unknown): readonly string[] {
-  if (claim === undefined) return [];
-  if (typeof claim === "string") return unique(claim.split(DELIMITERS));
+  if (claim === undefined) return NO_SCOPES;
+  if (typeof claim === "string") return scopeString(claim);
   if (Array.isArray(claim) && claim.every((scope) => typeof scope === "string")) {
     return unique(claim.flatMap((scope) => scope.split(DELIMITERS)));
   }
   throw new TokenError("malformed_token", undefined, {
     cause: new Error("the scope claim is neither a string nor a list of strings"),
   });
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+// The tokens of one client carry one scope string: each is split once and its frozen list shared.
+// Bounded; full, it starts over, so odd scope strings cost only time.
+const SCOPE_STRINGS = new Map<string, readonly string[]>();
+const MAX_SCOPE_STRINGS = 256;
+const MAX_KEPT_SCOPE_CHARS = 1024;
+
+function scopeString(claim: string): readonly string[] {
+  const known = SCOPE_STRINGS.get(claim);
+  if (known !== undefined) return known;
+  const scopes = unique(claim.split(DELIMITERS));
+  if (claim.length <= MAX_KEPT_SCOPE_CHARS) {
+    if (SCOPE_STRINGS.size >= MAX_SCOPE_STRINGS) SCOPE_STRINGS.clear();
+    SCOPE_STRINGS.set(claim, scopes);
+  }
+  return scopes;
 }
 
 function unique(scopes: readonly string[]): readonly string[] {

@@ -64,7 +64,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
         return finish(token, hit.claims, hit.scopes, now);
       }
       if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
-      const decoded = decodeJwt(token);
+      const decoded = decodeJwt(token, fromHeader);
       const verify = verifiers.get(decoded.header.alg);
       if (verify === undefined) {
         throw new TokenError("algorithm_not_allowed", undefined, {
@@ -84,7 +84,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
 
   function finishSigned(
     token: string,
-    { payload, signingInput, signature }: DecodedJwt,
+    { payload, heapBytes, signingInput, signature }: DecodedJwt,
     verify: SignatureVerifier,
     key: KeyObject,
     now: number,
@@ -92,7 +92,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     verifySignature(verify, signingInput, signature, key);
     checkClaims(payload, policy, now);
     const scopes = parseScopes(payload[policy.scopeClaim]);
-    cache?.set(token, payload, scopes, keys.stamp(), now);
+    cache?.set(token, payload, scopes, keys.stamp(), now, heapBytes);
     return finish(token, payload, scopes, now);
   }
 

@@ -22,6 +22,41 @@ describe("decodeJwt", () => {
     expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
   });
 
+  it("gives objects of many keys a null prototype too, with __proto__ an ordinary claim at every depth", () => {
+    const wide = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i]));
+    const json = JSON.stringify({ exp: 1, ...wide }).replace(
+      /}$/,
+      ',"__proto__":{"polluted":true,"deep":[{"__proto__":{"x":1}}]}}',
+    );
+    const decoded = decodeJwt(rawToken(header, json));
+    expect(Object.getPrototypeOf(decoded.payload)).toBeNull();
+    expect(Object.keys(decoded.payload)).toHaveLength(42);
+    const own = decoded.payload["__proto__"] as Record<string, unknown>;
+    expect(Object.hasOwn(decoded.payload, "__proto__") && Object.getPrototypeOf(own) === null).toBe(true);
+    const deep = (own["deep"] as Record<string, unknown>[])[0]!;
+    expect(Object.hasOwn(deep, "__proto__") && Object.getPrototypeOf(deep) === null).toBe(true);
+    expect(Object.isFrozen(decoded.payload) && Object.isFrozen(own) && Object.isFrozen(deep)).toBe(true);
+    expect(({} as Record<string, unknown>)["polluted"]).toBeUndefined();
+  });
+
+  it("answers a header seen before with the same frozen object, and still refuses a bad one every time", () => {
+    const first = decodeJwt(rawToken(header, payload)).header;
+    expect(decodeJwt(rawToken(header, { exp: 3 })).header).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const crit = rawToken({ alg: "HS256", crit: ["exp"] }, payload);
+    for (let i = 0; i < 2; i++) expect(thrownBy(() => decodeJwt(crit))).toMatchObject({ reason: "malformed_token" });
+  });
+
+  it("counts at most what the payload takes on the heap, more for every object, list, string and number", () => {
+    const bytes = (claims: object): number => decodeJwt(rawToken(header, claims)).heapBytes;
+    const base = bytes({ exp: 1 });
+    expect(bytes({ exp: 1, e: Array.from({ length: 100 }, () => ({})) })).toBeGreaterThanOrEqual(base + 100 * 96);
+    expect(bytes({ exp: 1, a: Array.from({ length: 100 }, () => []) })).toBeGreaterThanOrEqual(base + 100 * 64);
+    expect(bytes({ exp: 1, s: "x".repeat(1000) })).toBeGreaterThanOrEqual(base + 1000);
+    // a character outside ASCII makes every string count two bytes a character
+    expect(bytes({ exp: 1, s: "é".repeat(1000) })).toBeGreaterThanOrEqual(base + 2000);
+  });
+
   it.each([
     ["two segments", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9"],
     ["four segments", `${rawToken(header, payload)}.abc`],
@@ -47,6 +82,19 @@ describe("decodeJwt", () => {
       "invalid UTF-8",
       `${Buffer.from([0x7b, 0xff, 0x7d]).toString("base64url")}.${rawToken(header, payload).split(".")[1]}.sig`,
     ],
+    [
+      "an overlong encoding",
+      rawToken(header, Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xc0, 0xaf, 0x22, 0x7d])),
+    ],
+    [
+      "a UTF-16 surrogate in UTF-8",
+      rawToken(header, Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xed, 0xa0, 0x80, 0x22, 0x7d])),
+    ],
+    [
+      "a cut multi-byte character",
+      rawToken(header, Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xe2, 0x82, 0x22, 0x7d])),
+    ],
+    ["a character that is not base64url", rawToken(header, payload).replace(".", ".+")],
     ["a segment of impossible length", `${rawToken(header, payload).split(".")[0]}a.e30.sig`],
     ["base64 padding", `${rawToken(header, payload)}=`],
   ])("refuses %s as malformed_token", (_name, token) => {

@@ -46,9 +46,19 @@ const claimValue = (...valid: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> =>
     { arbitrary: fc.constant(undefined), weight: 1 },
   );
 const claimsArbitrary = fc.record({
-  exp: claimValue(fc.integer({ min: NOW - 100, max: NOW + 100_000 }), fc.double({ noNaN: true })),
-  nbf: claimValue(fc.integer({ min: NOW - 100, max: NOW + 100 })),
-  iat: claimValue(fc.integer({ min: 0, max: NOW }), fc.integer({ min: NOW + 1, max: NOW + 600 })),
+  exp: claimValue(
+    fc.oneof(
+      { arbitrary: fc.integer({ min: NOW - 100, max: NOW + 100_000 }), weight: 3 },
+      { arbitrary: fc.double({ noNaN: true }), weight: 1 },
+    ),
+  ),
+  nbf: claimValue(fc.integer({ min: NOW - 300, max: NOW + 100 })),
+  iat: claimValue(
+    fc.oneof(
+      { arbitrary: fc.integer({ min: 0, max: NOW }), weight: 5 },
+      { arbitrary: fc.integer({ min: NOW + 1, max: NOW + 600 }), weight: 1 },
+    ),
+  ),
   iss: claimValue(fc.constant(ISSUER)),
   aud: claimValue(fc.constant(ROOMS_AUDIENCE), fc.constant([ROOMS_AUDIENCE, "x"]), fc.constant(["x"])),
   sub: claimValue(fc.string()),
