@@ -1,6 +1,5 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import {
-  createVerifier,
   errorResponse,
   missingScopes,
   optionsFromEnv,
@@ -11,6 +10,7 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
 declare global {
@@ -36,7 +36,9 @@ export interface ExpressOptions extends VerifierOptions<Request> {
 type Handling = Required<Pick<ExpressOptions, "respond">> & Pick<ExpressOptions, "onFailure">;
 const ANSWER: Handling = { respond: true, onFailure: undefined };
 // how the requireToken a request passed answers failures, so the scope guards after it do the same
-const handlingOf = new WeakMap<Request, Handling>();
+// what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
+const HANDLING = Symbol.for("bearer-gate.handling");
+type Handled = { [HANDLING]?: Handling };
 
 /**
  * Verifies the request's bearer token and stores the auth context on `req.auth`; with no options it
@@ -51,24 +53,31 @@ export function requireToken(options?: ExpressOptions): RequestHandler {
     ...verifierOptions
   }: ExpressOptions = options ?? optionsFromEnv(process.env);
   checkHooks(onFailure, onSuccess);
-  const verifier = createVerifier(verifierOptions);
+  const gate = createGate<Request>(verifierOptions);
   const handling: Handling = { respond, onFailure };
-  // Never rejects: Express 4 ignores the promise, so a rejection here would crash the process.
-  return async function requireToken(req, res, next) {
-    handlingOf.set(req, handling);
-    let auth: AuthContext | undefined;
-    try {
-      auth = await verifier.authenticate(req, readAuthorization(req));
-    } catch (error) {
-      return fail(error, req, res, next);
-    }
-    // answered meanwhile (a timeout middleware): the request goes no further, the handler never runs
-    if (res.headersSent) return;
+  function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext | undefined): void {
+    if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
       req.auth = auth;
       if (onSuccess !== undefined) observe(() => onSuccess(auth, req));
     }
-    next(); // outside the try, so a handler's own error is never reported as an auth error
+    next(); // outside any try, so a handler's own error is never reported as an auth error
+  }
+  // Not async: a cache hit or a key at hand goes on in the same tick, with no promise made. When
+  // the answer has to wait, the promise is handled here and never rejects (Express 4 ignores it).
+  return function requireToken(req, res, next) {
+    (req as Handled)[HANDLING] = handling;
+    let answer: AuthContext | undefined | Promise<AuthContext | undefined>;
+    try {
+      answer = gate.authenticateNow(req, readAuthorization(req));
+    } catch (error) {
+      return fail(error, req, res, next);
+    }
+    if (!(answer instanceof Promise)) return pass(req, res, next, answer);
+    void answer.then(
+      (auth) => pass(req, res, next, auth),
+      (error: unknown) => fail(error, req, res, next),
+    );
   };
 }
 
@@ -101,7 +110,7 @@ function scopeGuard(required: readonly string[], mode: ScopeMode): RequestHandle
 }
 
 function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  const { respond, onFailure } = handlingOf.get(req) ?? ANSWER;
+  const { respond, onFailure } = (req as Handled)[HANDLING] ?? ANSWER;
   if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, req));
   if (res.headersSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) return next(error);

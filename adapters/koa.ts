@@ -1,6 +1,5 @@
 import type { Context, Middleware, Next } from "koa";
 import {
-  createVerifier,
   errorResponse,
   missingScopes,
   optionsFromEnv,
@@ -11,6 +10,7 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
 declare module "koa" {
@@ -33,7 +33,9 @@ export interface KoaOptions extends VerifierOptions<Context> {
 type Handling = Required<Pick<KoaOptions, "respond">> & Pick<KoaOptions, "onFailure">;
 const ANSWER: Handling = { respond: true, onFailure: undefined };
 // how the requireToken a request passed answers failures, so the scope guards after it do the same
-const handlingOf = new WeakMap<Context, Handling>();
+// what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
+const HANDLING = Symbol.for("bearer-gate.handling");
+type Handled = { [HANDLING]?: Handling };
 
 /**
  * Verifies the request's bearer token and stores the auth context on `ctx.state.auth`; with no
@@ -48,23 +50,30 @@ export function requireToken(options?: KoaOptions): Middleware {
     ...verifierOptions
   }: KoaOptions = options ?? optionsFromEnv(process.env);
   checkHooks(onFailure, onSuccess);
-  const verifier = createVerifier(verifierOptions);
+  const gate = createGate<Context>(verifierOptions);
   const handling: Handling = { respond, onFailure };
-  return async function requireToken(ctx: Context, next: Next) {
-    handlingOf.set(ctx, handling);
-    let auth: AuthContext | undefined;
-    try {
-      auth = await verifier.authenticate(ctx, readAuthorization(ctx.req));
-    } catch (error) {
-      return fail(ctx, error);
-    }
-    // answered meanwhile (a timeout middleware): the request goes no further, the handler never runs
-    if (ctx.headerSent) return;
+  function pass(ctx: Context, next: Next, auth: AuthContext | undefined): Promise<void> | undefined {
+    if (ctx.headerSent) return undefined; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
       ctx.state.auth = auth;
       if (onSuccess !== undefined) observe(() => onSuccess(auth, ctx));
     }
-    await next(); // outside the try, so a handler's own error is never reported as an auth error
+    return next(); // outside any try, so a handler's own error is never reported as an auth error
+  }
+  // Not async: a cache hit or a key at hand goes on in the same tick, with no promise of its own.
+  return function requireToken(ctx: Context, next: Next) {
+    (ctx as Handled)[HANDLING] = handling;
+    let answer: AuthContext | undefined | Promise<AuthContext | undefined>;
+    try {
+      answer = gate.authenticateNow(ctx, readAuthorization(ctx.req));
+    } catch (error) {
+      return fail(ctx, error);
+    }
+    if (!(answer instanceof Promise)) return pass(ctx, next, answer);
+    return answer.then(
+      (auth) => pass(ctx, next, auth),
+      (error: unknown) => fail(ctx, error),
+    );
   };
 }
 
@@ -101,7 +110,7 @@ function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {
 }
 
 function fail(ctx: Context, error: unknown): void {
-  const { respond, onFailure } = handlingOf.get(ctx) ?? ANSWER;
+  const { respond, onFailure } = (ctx as Handled)[HANDLING] ?? ANSWER;
   if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, ctx));
   if (ctx.headerSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) throw error; // Koa's way of next(err): its error handling takes it, nothing crashes

@@ -43,43 +43,62 @@ interface Keys {
  * const auth = await verifier.verify(req.headers.authorization);
  */
 export function createVerifier<Request = unknown>(options: VerifierOptions<Request>): Verifier<Request> {
+  return createGate(options).verifier;
+}
+
+/** An answer now, or a promise of one that rejects only with a `TokenError`. */
+type Now<T> = T | Promise<T>;
+
+/**
+ * What the adapters build on: the verifier, and `authenticate` without a promise where none is
+ * needed (a cache hit, a key at hand, no `isRevoked` store), so a request goes on in the same tick.
+ * Internal: not exported from the package.
+ */
+export interface Gate<Request> {
+  readonly verifier: Verifier<Request>;
+  /** As `verifier.authenticate`, but throws a `TokenError` or answers at once when it can. */
+  authenticateNow(
+    request: Request,
+    authorization: string | readonly string[] | undefined,
+  ): Now<AuthContext | undefined>;
+}
+
+/** Checks the options, like `createVerifier`, and returns the verifier with the adapters' way in. */
+export function createGate<Request = unknown>(options: VerifierOptions<Request>): Gate<Request> {
   const policy = normalizeOptions(options);
   const keys = keysFor(policy.keySource);
   const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
 
   // The only place that knows the order of the steps; the clock is read once per request. Nothing
-  // here awaits when the key is at hand (a secret, a cached JWKS key): a miss costs one promise, the
-  // one returned, as a hit does.
-  function verifyToken(token: string, fromHeader: boolean): Promise<AuthContext> {
-    try {
-      const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
-      checkTokenLength(token, policy.maxTokenLength);
-      const hit = cache?.get(token, keys.stamp());
-      if (hit !== undefined) {
-        // signature and claims verified under these very keys; the clock and the rules that may read
-        // outside state apply again
-        checkTimes(hit, policy.clockTolerance, now);
-        checkRequired(hit.claims, policy);
-        return finish(token, hit.claims, hit.scopes, now);
-      }
-      if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
-      const decoded = decodeJwt(token, fromHeader);
-      const verify = verifiers.get(decoded.header.alg);
-      if (verify === undefined) {
-        throw new TokenError("algorithm_not_allowed", undefined, {
-          cause: new Error(`alg ${quote(decoded.header.alg)}`),
-        });
-      }
-      const key = keys.resolve(decoded.header);
-      if (!(key instanceof Promise)) return finishSigned(token, decoded, verify, key, now);
-      return key.then(
-        (resolved) => guarded(() => finishSigned(token, decoded, verify, resolved, now)),
-        rejectAsTokenError,
-      );
-    } catch (error) {
-      return rejectAsTokenError(error);
+  // here waits when the key is at hand (a secret, a cached JWKS key) and isRevoked answers at once:
+  // the answer comes back in the same tick. Throws anything; a promise it returns rejects only
+  // with a TokenError.
+  function verifyNow(token: string, fromHeader: boolean): Now<AuthContext> {
+    const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
+    checkTokenLength(token, policy.maxTokenLength);
+    const hit = cache?.get(token, keys.stamp());
+    if (hit !== undefined) {
+      // signature and claims verified under these very keys; the clock and the rules that may read
+      // outside state apply again
+      checkTimes(hit, policy.clockTolerance, now);
+      checkRequired(hit.claims, policy);
+      return finish(token, hit.claims, hit.scopes, now);
     }
+    if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
+    const decoded = decodeJwt(token, fromHeader);
+    const verify = verifiers.get(decoded.header.alg);
+    if (verify === undefined) {
+      throw new TokenError("algorithm_not_allowed", undefined, {
+        cause: new Error(`alg ${quote(decoded.header.alg)}`),
+      });
+    }
+    const key = keys.resolve(decoded.header);
+    if (!(key instanceof Promise)) return finishSigned(token, decoded, verify, key, now);
+    return key.then(
+      (resolved) => promised(() => finishSigned(token, decoded, verify, resolved, now)),
+      rejectAsTokenError,
+    );
   }
 
   function finishSigned(
@@ -88,7 +107,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     verify: SignatureVerifier,
     key: KeyObject,
     now: number,
-  ): Promise<AuthContext> {
+  ): Now<AuthContext> {
     verifySignature(verify, signingInput, signature, key);
     checkClaims(payload, policy, now);
     const scopes = parseScopes(payload[policy.scopeClaim]);
@@ -97,7 +116,7 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
   }
 
   // isRevoked last: a store round trip only for a token that is otherwise good
-  function finish(token: string, claims: Claims, scopes: readonly string[], now: number): Promise<AuthContext> {
+  function finish(token: string, claims: Claims, scopes: readonly string[], now: number): Now<AuthContext> {
     const revoked = policy.isRevoked?.(claims);
     if (revoked instanceof Promise || (typeof revoked === "object" && revoked !== null)) {
       return Promise.resolve(revoked).then((isRevoked) => {
@@ -106,30 +125,28 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
       }, rejectAsTokenError);
     }
     if (revoked) throw new TokenError("revoked");
-    return Promise.resolve(buildAuthContext(token, claims, scopes, now));
+    return buildAuthContext(token, claims, scopes, now);
   }
 
-  function verify(authorization: string | readonly string[] | undefined): Promise<AuthContext> {
-    let token: string;
-    try {
-      token = readBearer(authorization, policy.maxTokenLength);
-    } catch (error) {
-      return rejectAsTokenError(error);
-    }
-    return verifyToken(token, true);
-  }
-
-  async function authenticate(
+  function authenticateNow(
     request: Request,
     authorization: string | readonly string[] | undefined,
-  ): Promise<AuthContext | undefined> {
-    if (policy.getToken === undefined) {
-      if (authorization === undefined && !policy.credentialsRequired) return undefined;
-      return verify(authorization);
+  ): Now<AuthContext | undefined> {
+    try {
+      if (policy.getToken === undefined) {
+        if (authorization === undefined && !policy.credentialsRequired) return undefined;
+        return verifyNow(readBearer(authorization, policy.maxTokenLength), true);
+      }
+    } catch (error) {
+      throw toTokenError(error);
     }
+    return authenticateWithGetToken(request);
+  }
+
+  async function authenticateWithGetToken(request: Request): Promise<AuthContext | undefined> {
     let token: unknown;
     try {
-      token = await policy.getToken(request);
+      token = await (policy.getToken as NonNullable<typeof policy.getToken>)(request);
     } catch (error) {
       throw toTokenError(error);
     }
@@ -140,19 +157,28 @@ export function createVerifier<Request = unknown>(options: VerifierOptions<Reque
     if (typeof token !== "string") {
       throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
     }
-    return verifyToken(token, false);
+    return promised(() => verifyNow(token, false));
   }
 
-  return Object.freeze({ verify, verifyToken: (token: string) => verifyToken(token, false), authenticate });
+  const verifier: Verifier<Request> = Object.freeze({
+    verify: (authorization: string | readonly string[] | undefined) =>
+      promised(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true)),
+    verifyToken: (token: string) => promised(() => verifyNow(token, false)),
+    authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
+      promised(() => authenticateNow(request, authorization)),
+  });
+  return Object.freeze({ verifier, authenticateNow });
 }
 
 function rejectAsTokenError(error: unknown): Promise<never> {
   return Promise.reject(toTokenError(error));
 }
 
-function guarded<T>(work: () => Promise<T>): Promise<T> {
+// the public methods' shape: always a promise, rejecting only with a TokenError
+function promised<T>(work: () => Now<T>): Promise<T> {
   try {
-    return work();
+    const answer = work();
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
   } catch (error) {
     return rejectAsTokenError(error);
   }
