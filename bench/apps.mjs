@@ -1,5 +1,6 @@
 // One HTTP app per process, so that the load generator (the parent) and the app get a core each.
-// argv: <app> <alg> <jwksUri>. Answers the parent with its port over IPC.
+// argv: <app> <alg> <jwksUri>. Answers the parent with its port over IPC, and with its CPU time
+// over a window the parent opens and closes ("cpu-start", "cpu-stop").
 import express from "express";
 import Koa from "koa";
 import { expressjwt } from "express-jwt";
@@ -101,3 +102,14 @@ if (expressApps[name]) {
 const { createServer } = await import("node:http");
 const server = createServer(listener).listen(0, "127.0.0.1", () => process.send({ port: server.address().port }));
 process.on("disconnect", () => process.exit(0));
+// the parent measures this process's CPU time (user + system) over each measured window
+let cpuMark;
+process.on("message", (message) => {
+  if (message === "cpu-start") {
+    cpuMark = process.cpuUsage();
+    process.send({ started: true });
+  } else if (message === "cpu-stop") {
+    const { user, system } = process.cpuUsage(cpuMark);
+    process.send({ cpuMicros: user + system });
+  }
+});

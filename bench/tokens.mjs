@@ -28,12 +28,13 @@ export function rsaKey() {
 }
 
 const segment = (value) => Buffer.from(JSON.stringify(value)).toString("base64url");
+const hex = (i, length) => (i * 2654435761).toString(16).padStart(length, "0").slice(-length);
+const uuid = (i, salt) => `${hex(i + salt, 8)}-${hex(i, 4)}-4${hex(i + 1, 3)}-9${hex(i + 2, 3)}-${hex(i + salt, 12)}`;
 
 /** A token valid for an hour; `i` makes it distinct. */
 export function makeToken(alg, i, key) {
   const now = Math.floor(Date.now() / 1000);
-  const header = alg === "HS256" ? { alg, typ: "JWT" } : { alg, typ: "JWT", kid: KID };
-  const claims = {
+  return signed(alg, key, {
     iss: ISSUER,
     aud: AUDIENCE,
     sub: `user-${i}`,
@@ -41,7 +42,39 @@ export function makeToken(alg, i, key) {
     iat: now,
     exp: now + 3600,
     jti: `jti-${i}`,
-  };
+  });
+}
+
+/**
+ * A token shaped like a Cognito access token (the claims of the API's seed, and a user's groups),
+ * about 1,000 characters signed with RS256; with `aud` too, so every contender checks the same.
+ */
+export function makeCognitoToken(alg, i, key) {
+  const now = Math.floor(Date.now() / 1000);
+  return signed(alg, key, {
+    sub: uuid(i, 1),
+    "cognito:groups": ["customers", "beta-testers"],
+    iss: ISSUER,
+    aud: AUDIENCE,
+    version: 2,
+    client_id: "25t08lphv07b3fvjgajq3ls1kp",
+    origin_jti: uuid(i, 2),
+    event_id: uuid(i, 3),
+    token_use: "access",
+    scope: "aws.cognito.signin.user.admin posts users",
+    auth_time: now - 100,
+    exp: now + 3600,
+    iat: now,
+    jti: uuid(i, 4),
+    username: `user-${i}@example.com`,
+  });
+}
+
+/** Any claims, signed with the benchmark's secret. */
+export const signHs256 = (claims) => signed("HS256", undefined, claims);
+
+function signed(alg, key, claims) {
+  const header = alg === "HS256" ? { alg, typ: "JWT" } : { kid: KID, alg };
   const input = `${segment(header)}.${segment(claims)}`;
   const signature =
     alg === "HS256"

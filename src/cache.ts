@@ -24,7 +24,8 @@ export interface CachedVerification {
   used: boolean;
 }
 
-const DEFAULTS = { maxEntries: 10_000, maxBytes: 40 * 1024 * 1024 };
+/** The bounds a cache gets when its options leave them out. */
+export const TOKEN_CACHE_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 40 * 1024 * 1024 });
 // What an entry takes besides its token's characters and its claims (an upper bound, 64-bit V8):
 // the Map's slot and its share of the table's growth (56), the entry object (96), heap numbers
 // for exp, nbf and iat (48), the token string's header and what a slice of the Authorization
@@ -60,8 +61,8 @@ export class TokenCache {
 
   /** @param random where admission draws from when full; tests pin it */
   constructor(options: TokenCacheOptions, random: () => number = Math.random) {
-    this.#maxEntries = bound(options.maxEntries, "tokenCache.maxEntries", DEFAULTS.maxEntries);
-    this.#maxBytes = bound(options.maxBytes, "tokenCache.maxBytes", DEFAULTS.maxBytes);
+    this.#maxEntries = bound(options.maxEntries, "tokenCache.maxEntries", TOKEN_CACHE_DEFAULTS.maxEntries);
+    this.#maxBytes = bound(options.maxBytes, "tokenCache.maxBytes", TOKEN_CACHE_DEFAULTS.maxBytes);
     this.#random = random;
   }
 
