@@ -5,7 +5,7 @@ import type { Claims } from "./types.js";
 export interface TokenCacheOptions {
   /** Most tokens kept. Default 10000. */
   maxEntries?: number | undefined;
-  /** Most memory the entries may take, in bytes, counted as an upper bound. Default 41943040 (40 MiB). */
+  /** Most memory the entries may take, in bytes, counted as an upper bound. Default 50331648 (48 MiB). */
   maxBytes?: number | undefined;
 }
 
@@ -25,7 +25,7 @@ export interface CachedVerification {
 }
 
 /** The bounds a cache gets when its options leave them out. */
-export const TOKEN_CACHE_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 40 * 1024 * 1024 });
+export const TOKEN_CACHE_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 48 * 1024 * 1024 });
 // What an entry takes besides its token's characters and its claims (an upper bound, 64-bit V8):
 // the Map's slot and its share of the table's growth (56), the entry object (96), heap numbers
 // for exp, nbf and iat (48), the token string's header and what a slice of the Authorization
