@@ -60,7 +60,7 @@ export interface VerifierOptions<Request = unknown> {
   /** `true` refuses the token as `revoked`. Runs on every request. */
   isRevoked?: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
   /**
-   * The verified-token cache: on by default (10000 tokens, 16 MiB); `false` turns it off. A hit skips
+   * The verified-token cache: on by default (10000 tokens, 48 MiB); `false` turns it off. A hit skips
    * the signature check only: the clock, required claims and `isRevoked` apply on every request.
    */
   tokenCache?: TokenCacheOptions | false | undefined;
