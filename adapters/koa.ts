@@ -1,12 +1,17 @@
 import type { Context, Middleware, Next } from "koa";
 import {
+  ConfigError,
   errorResponse,
+  groupList,
+  inAnyGroup,
+  isUserToken,
   missingScopes,
   optionsFromEnv,
   readAuthorization,
   scopeList,
   TokenError,
   type AuthContext,
+  type Claims,
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
@@ -99,14 +104,59 @@ export function authErrorHandler(): Middleware {
   };
 }
 
+/**
+ * Lets the request through when its token's groups (`cognito:groups`, or `groupsClaim`) hold any
+ * listed group; else 403 with code 450, listing the route's groups. Checked at startup.
+ */
+export function requireGroup(...groups: string[]): Middleware {
+  const required = groupList(groups, "requireGroup");
+  return guard((auth) =>
+    inAnyGroup(auth.groups, required) ? undefined : new TokenError("insufficient_group", required),
+  );
+}
+
+/**
+ * Lets the request through only with a user's token, not a machine's; else 401 with code 420. By
+ * default a token is a user's when its `type` claim is `"user"`, or when it is a Cognito token with
+ * a user name (`isUserToken`); `isUser` replaces the rule. A throw, or an answer that is not a
+ * boolean, answers 980.
+ */
+export function requireUser(isUser: (claims: Claims) => boolean = isUserToken): Middleware {
+  if (typeof isUser !== "function") {
+    throw new ConfigError("`requireUser()` takes a predicate `(claims) => boolean`, or nothing for the default rule.");
+  }
+  return guard((auth) => (userVerdict(isUser, auth.claims) ? undefined : new TokenError("user_required")));
+}
+
 function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {
-  return async function requireScope(ctx: Context, next: Next) {
-    const granted = (ctx.state.auth as AuthContext | undefined)?.scopes;
-    if (granted === undefined) return fail(ctx, new TokenError("missing_token"));
-    const missing = missingScopes(granted, required, mode);
-    if (missing.length > 0) return fail(ctx, new TokenError("insufficient_scope", missing));
-    await next();
+  return guard((auth) => {
+    const missing = missingScopes(auth.scopes, required, mode);
+    return missing.length > 0 ? new TokenError("insufficient_scope", missing) : undefined;
+  });
+}
+
+// a guard after requireToken: the refusal its judge finds, or 401 when no token was verified
+function guard(judge: (auth: AuthContext) => TokenError | undefined): Middleware {
+  return function guard(ctx: Context, next: Next) {
+    const auth = ctx.state["auth"] as AuthContext | undefined;
+    if (auth === undefined) return fail(ctx, new TokenError("missing_token"));
+    let refusal: TokenError | undefined;
+    try {
+      refusal = judge(auth);
+    } catch (error) {
+      refusal = error instanceof TokenError ? error : new TokenError("internal_error", undefined, { cause: error });
+    }
+    if (refusal !== undefined) return fail(ctx, refusal);
+    return next();
   };
+}
+
+function userVerdict(isUser: (claims: Claims) => boolean, claims: Claims): boolean {
+  const verdict: unknown = isUser(claims);
+  if (typeof verdict === "boolean") return verdict;
+  throw new TokenError("internal_error", undefined, {
+    cause: new Error(`requireUser's predicate returned ${typeof verdict}, not a boolean`),
+  });
 }
 
 function fail(ctx: Context, error: unknown): void {

@@ -22,7 +22,7 @@ import { requireToken as koaToken } from "bearer-gate/koa";
 // the built package's own modules, for what the cache counts per entry
 import { entrySize, TOKEN_CACHE_DEFAULTS } from "../dist/esm/src/cache.js";
 import { decodeJwt } from "../dist/esm/src/decode.js";
-import { parseScopes } from "../dist/esm/src/scopes.js";
+import { parseGroups, parseScopes } from "../dist/esm/src/scopes.js";
 import { AUDIENCE, ISSUER, SECRET, makeCognitoToken, makeToken, rsaKey, signHs256 } from "./tokens.mjs";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" } } });
@@ -322,11 +322,15 @@ async function startRedis() {
   });
   return { child, url: `redis://127.0.0.1:${port}` };
 }
-// the next message from an app process
+// the next message from an app process (or its exit, as an error); no listener is left behind
 const reply = (child) =>
   new Promise((resolve, reject) => {
-    child.once("message", resolve);
-    child.once("exit", (code) => reject(new Error(`an app exited with ${code}`)));
+    const onExit = (code) => reject(new Error(`an app exited with ${code}`));
+    child.once("exit", onExit);
+    child.once("message", (message) => {
+      child.off("exit", onExit);
+      resolve(message);
+    });
   });
 async function startApp(name, alg) {
   const child = fork(new URL("./apps.mjs", import.meta.url), [name, alg, jwksUri], {
@@ -451,7 +455,7 @@ for (const [family, make] of Object.entries(FAMILIES)) {
   let counted = 0;
   for (const token of tokens.slice(1)) {
     const { payload, heapBytes } = decodeJwt(token);
-    counted += entrySize(token, parseScopes(payload.scope), heapBytes);
+    counted += entrySize(token, parseScopes(payload.scope), heapBytes, parseGroups(payload["cognito:groups"]));
   }
   const source = family.includes("RS256") ? { jwksUri } : { secret: SECRET };
   const tokenCache = { maxEntries: ENTRIES, maxBytes: 2 ** 40 }; // room for every one

@@ -14,6 +14,7 @@ export interface CachedVerification {
   readonly token: string;
   readonly claims: Claims;
   readonly scopes: readonly string[];
+  readonly groups: readonly string[];
   /** The claims' `exp`, `nbf` and `iat`, kept as plain numbers for the checks every hit makes. */
   readonly exp: number;
   readonly nbf: number | undefined;
@@ -27,10 +28,11 @@ export interface CachedVerification {
 /** The bounds a cache gets when its options leave them out. */
 export const TOKEN_CACHE_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 48 * 1024 * 1024 });
 // What an entry takes besides its token's characters and its claims (an upper bound, 64-bit V8):
-// the Map's slot and its share of the table's growth (56), the entry object (96), heap numbers
+// the Map's slot and its share of the table's growth (56), the entry object (104), heap numbers
 // for exp, nbf and iat (48), the token string's header and what a slice of the Authorization
-// header keeps of it (64), the lookup key, a slice (32); and the scope list, counted per scope.
-const ENTRY_BYTES = 320;
+// header keeps of it (64), the lookup key, a slice (32); and the scope and group lists, counted
+// per name.
+const ENTRY_BYTES = 336;
 const SCOPE_LIST_BYTES = 64;
 const SCOPE_BYTES = 40;
 // Entries are found by the signature's last characters and then compared whole, so a lookup
@@ -93,8 +95,16 @@ export class TokenCache {
    * Keeps a verification; `now` in seconds, to drop entries already past their `exp`;
    * `claimsBytes`, at most what the claims take (as `decodeJwt` counts them).
    */
-  set(token: string, claims: Claims, scopes: readonly string[], stamp: number, now: number, claimsBytes: number): void {
-    const size = entrySize(token, scopes, claimsBytes);
+  set(
+    token: string,
+    claims: Claims,
+    lists: { readonly scopes: readonly string[]; readonly groups: readonly string[] },
+    stamp: number,
+    now: number,
+    claimsBytes: number,
+  ): void {
+    const { scopes, groups } = lists;
+    const size = entrySize(token, scopes, claimsBytes, groups);
     if (stamp < 0 || size > this.#maxBytes) return;
     const bucket = token.slice(-BUCKET_CHARS);
     const previous = this.#entries.get(bucket);
@@ -106,6 +116,7 @@ export class TokenCache {
       token,
       claims,
       scopes,
+      groups,
       exp: claims.exp,
       nbf: claims.nbf,
       iat: claims.iat,
@@ -146,10 +157,19 @@ export class TokenCache {
   }
 }
 
-/** At most what an entry takes on the heap, in bytes: the token, its claims, its scopes, the rest. */
-export function entrySize(token: string, scopes: readonly string[], claimsBytes: number): number {
-  let size = ENTRY_BYTES + token.length + claimsBytes + SCOPE_LIST_BYTES;
-  for (const scope of scopes) size += SCOPE_BYTES + scope.length * 2;
+/**
+ * At most what an entry takes on the heap, in bytes: the token, its claims, its scope and group
+ * lists (shared with the claims or between tokens where they can be, counted as if not), the rest.
+ */
+export function entrySize(
+  token: string,
+  scopes: readonly string[],
+  claimsBytes: number,
+  groups: readonly string[] = [],
+): number {
+  let size = ENTRY_BYTES + token.length + claimsBytes + 2 * SCOPE_LIST_BYTES;
+  for (const name of scopes) size += SCOPE_BYTES + name.length * 2;
+  for (const name of groups) size += SCOPE_BYTES + name.length * 2;
   return size;
 }
 

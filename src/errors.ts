@@ -2,6 +2,7 @@
 export const MESSAGES = {
   400: "Your request could not be completed because it was not properly authenticated.",
   401: "A valid access token is required to access this resource.",
+  420: "You must be authenticated as a user to take this action.",
   450: "The provided access token is invalid, or cannot be used with the provided parameters.",
   980: "Something went wrong while communicating with our server.",
 } as const;
@@ -107,6 +108,19 @@ const REASONS = {
     challenge: "insufficient_scope",
     description: "The access token lacks a required scope",
   },
+  insufficient_group: {
+    code: 450,
+    status: 403,
+    challenge: "insufficient_scope",
+    description: "The access token's user is in none of the required groups",
+  },
+  // a machine's token is not a bad token, but RFC 6750's insufficient_scope belongs to 403
+  user_required: {
+    code: 420,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The route needs a user's access token, not a machine's",
+  },
   // catalogue: a key outage is 980; a 401 would make every client refresh and log users out
   keys_unavailable: { code: 980, status: 503, challenge: null, description: "" },
   // fail closed: a revocation list that cannot be read must not let a revoked token in
@@ -128,7 +142,7 @@ export function reasonRow(reason: Reason): ReasonRow {
 /**
  * A request that cannot be let through: carries the catalogue's `code`, the HTTP `status`,
  * the catalogue's `message`, a machine-readable `reason`, and `params` where the catalogue has
- * them (the missing scopes). Details for logs (which claim, which kid) live in `cause`, never in
+ * them (the missing scopes, or the groups a route requires). Details for logs (which claim, which kid) live in `cause`, never in
  * `message`.
  */
 export class TokenError extends Error {

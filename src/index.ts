@@ -3,10 +3,26 @@ export { createRevocationList, type RevocationList, type RevocationListOptions }
 export { createMemoryStore, type MemoryStoreOptions, type RevocationLookup, type RevocationStore } from "./store.js";
 export { optionsFromEnv, ENV_VARIABLES } from "./env.js";
 export { readAuthorization } from "./header.js";
-export { missingScopes, parseScopes, scopeList, type ScopeMode } from "./scopes.js";
+export {
+  groupList,
+  inAnyGroup,
+  isUserToken,
+  missingScopes,
+  parseGroups,
+  parseScopes,
+  scopeList,
+  type ScopeMode,
+} from "./scopes.js";
 export { errorResponse, type ErrorBody, type ErrorResponse } from "./response.js";
 export { TokenError, ConfigError, MESSAGES, ALL_REASONS, type Code, type Reason } from "./errors.js";
-export type { Algorithm, HmacAlgorithm, PublicKeyAlgorithm, ClaimMatcher, VerifierOptions } from "./options.js";
+export type {
+  Algorithm,
+  HmacAlgorithm,
+  PublicKeyAlgorithm,
+  ClaimMatcher,
+  ScopeSource,
+  VerifierOptions,
+} from "./options.js";
 export type { CognitoOptions, TokenUse } from "./keys/cognito.js";
 export type { JwksFetchOptions } from "./keys/jwks.js";
 export type { AuthContext, Claims, JwtHeader, JsonValue } from "./types.js";

@@ -16,6 +16,9 @@ export type PublicKeyAlgorithm =
 /** An algorithm the verifier can allow; `none` is not one of them. */
 export type Algorithm = HmacAlgorithm | PublicKeyAlgorithm;
 
+/** Scopes as `getScopes` may give them: a list, or a space- or comma-delimited string. */
+export type ScopeSource = string | readonly string[];
+
 /** A required claim: the exact value it must have, or a predicate it must pass. */
 export type ClaimMatcher = string | number | boolean | null | ((value: unknown) => boolean);
 
@@ -51,6 +54,16 @@ export interface VerifierOptions<Request = unknown> {
   requiredClaims?: Readonly<Record<string, ClaimMatcher>> | undefined;
   /** The claim scopes are read from. Default `"scope"`. */
   scopeClaim?: string | undefined;
+  /**
+   * The scopes of a token whose scopes the server keeps (the API's own access tokens carry none:
+   * they belong to the access-token record its `atid` names). Replaces reading `scopeClaim`; runs
+   * on every request once the token is verified, cached or not. Returns a list, or a space- or
+   * comma-delimited string, or a promise of one. A throw, a rejection or a result of another type
+   * answers 980, never a pass. `request` is the adapters' `req` / `ctx`; `undefined` for `verify()`.
+   */
+  getScopes?: ((claims: Claims, request: Request | undefined) => ScopeSource | Promise<ScopeSource>) | undefined;
+  /** The claim a user's groups are read from, for `requireGroup`. Default `"cognito:groups"`. */
+  groupsClaim?: string | undefined;
   /** Longest token accepted, in characters; longer is refused before parsing. Default 8192. */
   maxTokenLength?: number | undefined;
   /** Default `true`; `false` lets a request with no credentials through without an auth context. */
@@ -82,6 +95,8 @@ export interface Policy<Request = unknown> {
   readonly clock: () => number;
   readonly requiredClaims: readonly (readonly [string, (value: unknown) => boolean])[];
   readonly scopeClaim: string;
+  readonly getScopes: NonNullable<VerifierOptions<Request>["getScopes"]> | undefined;
+  readonly groupsClaim: string;
   readonly maxTokenLength: number;
   readonly credentialsRequired: boolean;
   readonly getToken: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
@@ -103,7 +118,8 @@ const PUBLIC_KEY_ALGS: readonly string[] = [
 ];
 const KNOWN_OPTIONS = [
   "secret", "allowShortSecret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
-  "requiredClaims", "scopeClaim", "maxTokenLength", "credentialsRequired", "getToken", "isRevoked", "tokenCache",
+  "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
+  "isRevoked", "tokenCache",
 ]; // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
   "timeoutMs",
@@ -153,6 +169,8 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     clock: fn(input.clock, "clock") ?? Date.now,
     requiredClaims: claimMatchers(input.requiredClaims),
     scopeClaim: nonEmpty(input.scopeClaim ?? "scope", "scopeClaim"),
+    getScopes: fn(input.getScopes, "getScopes"),
+    groupsClaim: nonEmpty(input.groupsClaim ?? "cognito:groups", "groupsClaim"),
     maxTokenLength: number(input.maxTokenLength, "maxTokenLength", 8192, { min: 16, integer: true }),
     credentialsRequired: bool(input.credentialsRequired, "credentialsRequired", true),
     getToken: fn(input.getToken, "getToken"),

@@ -38,7 +38,8 @@ function challenge(reason: Parameters<typeof reasonRow>[0], params: readonly str
   const row = reasonRow(reason);
   if (row.challenge === null) return "Bearer";
   const parts = [`error="${row.challenge}"`, `error_description="${quotable(row.description)}"`];
-  if (row.challenge === "insufficient_scope" && params !== undefined && params.length > 0) {
+  // the scopes wanted, for a scope failure only: a group is not a scope
+  if (reason === "insufficient_scope" && params !== undefined && params.length > 0) {
     parts.push(`scope="${quotable(params.join(" "))}"`);
   }
   return `Bearer ${parts.join(", ")}`;

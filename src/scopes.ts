@@ -27,6 +27,11 @@ const SCOPE_STRINGS = new Map<string, readonly string[]>();
 const MAX_SCOPE_STRINGS = 256;
 const MAX_KEPT_SCOPE_CHARS = 1024;
 
+/** A space- or comma-delimited scope string as a list (split once per distinct string, bounded). */
+export function scopeStringList(claim: string): readonly string[] {
+  return scopeString(claim);
+}
+
 function scopeString(claim: string): readonly string[] {
   const known = SCOPE_STRINGS.get(claim);
   if (known !== undefined) return known;
@@ -68,4 +73,51 @@ export function scopeList(scopes: readonly unknown[], guard: string): readonly s
     }
   }
   return Object.freeze([...(scopes as string[])]);
+}
+
+const NO_GROUPS: readonly string[] = Object.freeze([]);
+
+/**
+ * Parses a groups claim (Cognito's `cognito:groups`) to a list: an array of strings, taken as it
+ * is, or a space- or comma-delimited string. An absent claim is no groups.
+ * @throws TokenError `malformed_token` when the claim is of any other type.
+ */
+export function parseGroups(claim: unknown): readonly string[] {
+  if (claim === undefined) return NO_GROUPS;
+  if (typeof claim === "string") return scopeString(claim);
+  if (Array.isArray(claim) && claim.every((group) => typeof group === "string")) {
+    // decoded claims are frozen already: the list itself, unless it holds an empty name
+    return Object.isFrozen(claim) && !claim.includes("") ? claim : unique(claim);
+  }
+  throw new TokenError("malformed_token", undefined, {
+    cause: new Error("the groups claim is neither a string nor a list of strings"),
+  });
+}
+
+/** Checks a group guard's groups once, at startup: at least one, each a non-empty name without spaces. */
+export function groupList(groups: readonly unknown[], guard: string): readonly string[] {
+  if (groups.length === 0) throw new ConfigError(`\`${guard}()\` needs at least one group.`);
+  for (const group of groups) {
+    if (typeof group !== "string" || group === "" || /\s/.test(group)) {
+      throw new ConfigError(`\`${guard}()\`: ${JSON.stringify(group)} is not a group name (one word, no spaces).`);
+    }
+  }
+  return Object.freeze([...(groups as string[])]);
+}
+
+/** Whether a token's groups hold any of the groups a guard lists. */
+export function inAnyGroup(granted: readonly string[], required: readonly string[]): boolean {
+  return required.some((group) => granted.includes(group));
+}
+
+/**
+ * The default rule of `requireUser`: a token is a user's when its `type` claim is `"user"` (the
+ * API's own tokens; a bot's carry another type), or when it is a Cognito token with a user name
+ * (`username` in an access token, `cognito:username` in an ID token). A Cognito client-credentials
+ * token has neither: it is a machine's.
+ */
+export function isUserToken(claims: Readonly<Record<string, unknown>>): boolean {
+  if (claims["type"] === "user") return true;
+  if (typeof claims["token_use"] !== "string") return false;
+  return typeof claims["username"] === "string" || typeof claims["cognito:username"] === "string";
 }

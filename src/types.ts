@@ -31,6 +31,11 @@ export interface AuthContext {
   readonly claims: Claims;
   /** The scope claim parsed to a list (space- or comma-delimited string, or an array). */
   readonly scopes: readonly string[];
+  /**
+   * The user's groups: the `cognito:groups` claim (or `groupsClaim`) as a list; empty when the
+   * token carries none.
+   */
+  readonly groups: readonly string[];
   /** When the token expires (its `exp`). */
   readonly expiresAt: Date;
   /** Whole seconds until `expiresAt`, never negative. */

@@ -8,7 +8,7 @@ import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import { normalizeOptions, type KeySource, type VerifierOptions } from "./options.js";
-import { parseScopes } from "./scopes.js";
+import { parseGroups, parseScopes, scopeStringList } from "./scopes.js";
 import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./signature.js";
 import type { AuthContext, Claims, JwtHeader } from "./types.js";
 
@@ -74,7 +74,7 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
   // here waits when the key is at hand (a secret, a cached JWKS key) and isRevoked answers at once:
   // the answer comes back in the same tick. Throws anything; a promise it returns rejects only
   // with a TokenError.
-  function verifyNow(token: string, fromHeader: boolean): Now<AuthContext> {
+  function verifyNow(token: string, fromHeader: boolean, request: Request | undefined): Now<AuthContext> {
     const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
     checkTokenLength(token, policy.maxTokenLength);
     const hit = cache?.get(token, keys.stamp());
@@ -83,7 +83,7 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
       // outside state apply again
       checkTimes(hit, policy.clockTolerance, now);
       checkRequired(hit.claims, policy);
-      return finish(token, hit.claims, hit.scopes, now);
+      return finish(token, hit, now, request);
     }
     if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
     const decoded = decodeJwt(token, fromHeader);
@@ -94,9 +94,9 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
       });
     }
     const key = keys.resolve(decoded.header);
-    if (!(key instanceof Promise)) return finishSigned(token, decoded, verify, key, now);
+    if (!(key instanceof Promise)) return finishSigned(token, decoded, verify, key, now, request);
     return key.then(
-      (resolved) => promised(() => finishSigned(token, decoded, verify, resolved, now)),
+      (resolved) => promised(() => finishSigned(token, decoded, verify, resolved, now, request)),
       rejectAsTokenError,
     );
   }
@@ -107,25 +107,42 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
     verify: SignatureVerifier,
     key: KeyObject,
     now: number,
+    request: Request | undefined,
   ): Now<AuthContext> {
     verifySignature(verify, signingInput, signature, key);
     checkClaims(payload, policy, now);
-    const scopes = parseScopes(payload[policy.scopeClaim]);
-    cache?.set(token, payload, scopes, keys.stamp(), now, heapBytes);
-    return finish(token, payload, scopes, now);
+    // with getScopes, the scopes are the server's, found on every request: none read from the token
+    const scopes = policy.getScopes === undefined ? parseScopes(payload[policy.scopeClaim]) : NO_SCOPES;
+    const lists = { claims: payload, scopes, groups: parseGroups(payload[policy.groupsClaim]) };
+    cache?.set(token, payload, lists, keys.stamp(), now, heapBytes);
+    return finish(token, lists, now, request);
   }
 
-  // isRevoked last: a store round trip only for a token that is otherwise good
-  function finish(token: string, claims: Claims, scopes: readonly string[], now: number): Now<AuthContext> {
-    const revoked = policy.isRevoked?.(claims);
+  // isRevoked last but for getScopes: a store round trip only for a token that is otherwise good
+  function finish(token: string, verified: Verified, now: number, request: Request | undefined): Now<AuthContext> {
+    const revoked = policy.isRevoked?.(verified.claims);
     if (revoked instanceof Promise || (typeof revoked === "object" && revoked !== null)) {
       return Promise.resolve(revoked).then((isRevoked) => {
         if (isRevoked) throw new TokenError("revoked");
-        return buildAuthContext(token, claims, scopes, now);
+        return promised(() => withScopes(token, verified, now, request));
       }, rejectAsTokenError);
     }
     if (revoked) throw new TokenError("revoked");
-    return buildAuthContext(token, claims, scopes, now);
+    return withScopes(token, verified, now, request);
+  }
+
+  // getScopes may read a database: it runs on every request, after everything else passed
+  function withScopes(token: string, verified: Verified, now: number, request: Request | undefined): Now<AuthContext> {
+    const { claims, scopes, groups } = verified;
+    if (policy.getScopes === undefined) return buildAuthContext(token, claims, scopes, groups, now);
+    const found = policy.getScopes(claims, request);
+    if (found instanceof Promise || isThenable(found)) {
+      return Promise.resolve(found).then(
+        (value) => buildAuthContext(token, claims, serverScopes(value), groups, now),
+        rejectAsTokenError,
+      );
+    }
+    return buildAuthContext(token, claims, serverScopes(found), groups, now);
   }
 
   function authenticateNow(
@@ -135,7 +152,7 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
     try {
       if (policy.getToken === undefined) {
         if (authorization === undefined && !policy.credentialsRequired) return undefined;
-        return verifyNow(readBearer(authorization, policy.maxTokenLength), true);
+        return verifyNow(readBearer(authorization, policy.maxTokenLength), true, request);
       }
     } catch (error) {
       throw toTokenError(error);
@@ -157,17 +174,40 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
     if (typeof token !== "string") {
       throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
     }
-    return promised(() => verifyNow(token, false));
+    return promised(() => verifyNow(token, false, request));
   }
 
   const verifier: Verifier<Request> = Object.freeze({
     verify: (authorization: string | readonly string[] | undefined) =>
-      promised(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true)),
-    verifyToken: (token: string) => promised(() => verifyNow(token, false)),
+      promised(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined)),
+    verifyToken: (token: string) => promised(() => verifyNow(token, false, undefined)),
     authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
       promised(() => authenticateNow(request, authorization)),
   });
   return Object.freeze({ verifier, authenticateNow });
+}
+
+/** What a verified token leaves for every request: its claims, its scopes and its groups. */
+interface Verified {
+  readonly claims: Claims;
+  readonly scopes: readonly string[];
+  readonly groups: readonly string[];
+}
+
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}
+
+// what getScopes found: a list of strings or a delimited string, or a 980 that says what came
+function serverScopes(value: unknown): readonly string[] {
+  if (typeof value === "string") return scopeStringList(value);
+  if (Array.isArray(value) && value.every((scope) => typeof scope === "string")) return parseScopes(value);
+  const got = Array.isArray(value) ? "a list holding something other than strings" : typeof value;
+  throw new TokenError("internal_error", undefined, {
+    cause: new Error(`getScopes returned ${got}, not a list of scopes or a delimited string`),
+  });
 }
 
 function rejectAsTokenError(error: unknown): Promise<never> {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { ALL_REASONS, createVerifier, errorResponse, TokenError } from "bearer-gate";
-import { BODY_400, BODY_401, BODY_450, BODY_980 } from "../fixtures/catalogue.js";
+import { BODY_400, BODY_401, BODY_420, BODY_450, BODY_980 } from "../fixtures/catalogue.js";
 import { fixedClock, HMAC_SECRET, NOW, ROOMS_AUDIENCE, signHmac } from "../fixtures/tokens.js";
 
 const ISSUER = "Rooms-API-Internal-Access";
@@ -151,12 +151,12 @@ describe("properties", () => {
   });
 
   it("renders anything thrown as a catalogue body, with a challenge no value can break", () => {
-    const bodies = new Set([BODY_400, BODY_401, BODY_450, BODY_980]);
+    const bodies = new Set([BODY_400, BODY_401, BODY_420, BODY_450, BODY_980]);
     const thrown = fc.oneof(
       fc.anything(),
       fc
         .tuple(fc.constantFrom(...ALL_REASONS), fc.array(fc.string({ unit: "binary" }), { maxLength: 4 }))
-        .map(([reason, params]) => new TokenError(reason, reason === "insufficient_scope" ? params : undefined)),
+        .map(([reason, params]) => new TokenError(reason, reason.startsWith("insufficient_") ? params : undefined)),
     );
     fc.assert(
       fc.property(thrown, (error) => {

@@ -1,5 +1,14 @@
 import { ALL_REASONS, errorResponse, TokenError } from "bearer-gate";
-import { BODY_400, BODY_401, BODY_450, BODY_980, body403 } from "../fixtures/catalogue.js";
+import {
+  BODY_400,
+  BODY_401,
+  BODY_420,
+  BODY_450,
+  BODY_980,
+  body403,
+  GROUP,
+  USER_REQUIRED,
+} from "../fixtures/catalogue.js";
 
 const BEARER_INVALID = (description: string): string =>
   `Bearer error="invalid_token", error_description="${description}"`;
@@ -35,6 +44,8 @@ describe("errorResponse", () => {
     ["wrong_token_use", 401, BODY_450, BEARER_INVALID("The token is not an access token")],
     ["claim_mismatch", 401, BODY_450, BEARER_INVALID("The access token does not carry a required claim")],
     ["revoked", 401, BODY_450, BEARER_INVALID("The access token was revoked")],
+    ["insufficient_group", 403, BODY_450, GROUP],
+    ["user_required", 401, BODY_420, USER_REQUIRED],
     ["keys_unavailable", 503, BODY_980, undefined],
     ["revocation_unavailable", 503, BODY_980, undefined],
     ["internal_error", 503, BODY_980, undefined],
@@ -48,7 +59,16 @@ describe("errorResponse", () => {
   });
 
   it("covers every reason in the table above", () => {
-    expect(ALL_REASONS).toHaveLength(18);
+    expect(ALL_REASONS).toHaveLength(20);
+  });
+
+  it("renders a group failure as 403 with the route's groups in params, and no scope in the challenge", () => {
+    const response = errorResponse(new TokenError("insufficient_group", ["admins", "editors"]));
+    expect([response.status, JSON.stringify(response.body), response.headers["WWW-Authenticate"]]).toEqual([
+      403,
+      body403("admins", "editors"),
+      GROUP,
+    ]);
   });
 
   it("renders a scope failure as 403 with the missing scopes in params and the challenge", () => {
