@@ -45,12 +45,21 @@ const ANSWER: Handling = { respond: true, onFailure: undefined };
 const HANDLING = Symbol.for("bearer-gate.handling");
 type Handled = { [HANDLING]?: Handling };
 
+/** What `requireToken` returns: the middleware, and `ready()` to await before listening. */
+export type TokenMiddleware = RequestHandler & {
+  /**
+   * Resolves once the keys are at hand (the key set downloaded, holding a usable key); rejects
+   * with a `KeySetError` naming the URL and the cause. `await gate.ready()` before `app.listen()`.
+   */
+  readonly ready: () => Promise<void>;
+};
+
 /**
  * Verifies the request's bearer token and stores the auth context on `req.auth`; with no options it
  * reads the environment (`JWT_SECRET`, `COGNITO_USER_POOL_ID`, ...). A bad option throws here, at startup.
  * @example app.use(requireToken({ cognito: { userPoolId: "sa-east-1_6ygLpRK0e", clientId: "web" } }));
  */
-export function requireToken(options?: ExpressOptions): RequestHandler {
+export function requireToken(options?: ExpressOptions): TokenMiddleware {
   const {
     respond = true,
     onFailure,
@@ -70,7 +79,7 @@ export function requireToken(options?: ExpressOptions): RequestHandler {
   }
   // Not async: a cache hit or a key at hand goes on in the same tick, with no promise made. When
   // the answer has to wait, the promise is handled here and never rejects (Express 4 ignores it).
-  return function requireToken(req, res, next) {
+  const middleware: RequestHandler = function requireToken(req, res, next) {
     (req as Handled)[HANDLING] = handling;
     let answer: AuthContext | undefined | Promise<AuthContext | undefined>;
     try {
@@ -84,6 +93,7 @@ export function requireToken(options?: ExpressOptions): RequestHandler {
       (error: unknown) => fail(error, req, res, next),
     );
   };
+  return Object.assign(middleware, { ready: () => gate.verifier.ready() });
 }
 
 /** Lets the request through only if its token has every listed scope; else 403 with the missing ones. */

@@ -42,12 +42,21 @@ const ANSWER: Handling = { respond: true, onFailure: undefined };
 const HANDLING = Symbol.for("bearer-gate.handling");
 type Handled = { [HANDLING]?: Handling };
 
+/** What `requireToken` returns: the middleware, and `ready()` to await before listening. */
+export type TokenMiddleware = Middleware & {
+  /**
+   * Resolves once the keys are at hand (the key set downloaded, holding a usable key); rejects
+   * with a `KeySetError` naming the URL and the cause. `await gate.ready()` before `app.listen()`.
+   */
+  readonly ready: () => Promise<void>;
+};
+
 /**
  * Verifies the request's bearer token and stores the auth context on `ctx.state.auth`; with no
  * options it reads the environment (`JWT_SECRET`, `COGNITO_USER_POOL_ID`, ...). A bad option throws here, at startup.
  * @example app.use(requireToken({ secret: process.env.JWT_SECRET }));
  */
-export function requireToken(options?: KoaOptions): Middleware {
+export function requireToken(options?: KoaOptions): TokenMiddleware {
   const {
     respond = true,
     onFailure,
@@ -66,7 +75,7 @@ export function requireToken(options?: KoaOptions): Middleware {
     return next(); // outside any try, so a handler's own error is never reported as an auth error
   }
   // Not async: a cache hit or a key at hand goes on in the same tick, with no promise of its own.
-  return function requireToken(ctx: Context, next: Next) {
+  const middleware: Middleware = function requireToken(ctx: Context, next: Next) {
     (ctx as Handled)[HANDLING] = handling;
     let answer: AuthContext | undefined | Promise<AuthContext | undefined>;
     try {
@@ -80,6 +89,7 @@ export function requireToken(options?: KoaOptions): Middleware {
       (error: unknown) => fail(ctx, error),
     );
   };
+  return Object.assign(middleware, { ready: () => gate.verifier.ready() });
 }
 
 /** Lets the request through only if its token has every listed scope; else 403 with the missing ones. */

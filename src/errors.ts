@@ -161,17 +161,55 @@ export class TokenError extends Error {
   readonly status: number;
   readonly reason: Reason;
   readonly params: readonly string[] | undefined;
+  /**
+   * For `keys_unavailable`: whole seconds until the key set may be downloaded again, sent as
+   * `Retry-After` with the 503.
+   */
+  readonly retryAfter: number | undefined;
 
-  constructor(reason: Reason, params?: readonly string[], options?: { cause?: unknown }) {
+  constructor(reason: Reason, params?: readonly string[], options?: { cause?: unknown; retryAfter?: number }) {
     const row = REASONS[reason];
-    super(MESSAGES[row.code], options);
+    super(MESSAGES[row.code], options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TokenError";
     this.reason = reason;
     this.code = row.code;
     this.status = row.status;
     this.params = params === undefined ? undefined : Object.freeze([...params]);
+    this.retryAfter = options?.retryAfter;
     brand(this, TOKEN_ERROR);
   }
+}
+
+/**
+ * The key set could not be had when `ready()` asked for it: names the URL and the cause (the
+ * connection refused, no answer in time, an answer that is not JSON, a set with no usable key).
+ */
+export class KeySetError extends Error {
+  /** Holds across the ESM and CommonJS builds, like `TokenError`'s. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isBranded(value, KEY_SET_ERROR);
+  }
+
+  /** The URL that was asked. */
+  readonly uri: string;
+
+  constructor(uri: string, cause: unknown) {
+    super(`bearer-gate: the key set at ${uri} could not be had: ${describeFailure(cause)}.`, { cause });
+    this.name = "KeySetError";
+    this.uri = uri;
+    brand(this, KEY_SET_ERROR);
+  }
+}
+
+// the innermost cause in words a user can act on
+function describeFailure(error: unknown): string {
+  let inner = error;
+  while (inner instanceof Error && inner.cause !== undefined) inner = inner.cause;
+  const code = (inner as { code?: unknown } | undefined)?.code;
+  if (code === "ECONNREFUSED") return "the connection was refused (is the server up, the port right?)";
+  if (code === "ENOTFOUND") return "the host name was not found (is the region or the domain right?)";
+  if (inner instanceof SyntaxError) return "the answer is not JSON";
+  return inner instanceof Error ? inner.message : String(inner);
 }
 
 /** A bad option: thrown by `createVerifier` and the adapters at startup, never at a request. */
@@ -191,6 +229,7 @@ export class ConfigError extends TypeError {
 // Symbol.for: one symbol per name in the whole process, whichever build asks for it
 const TOKEN_ERROR = Symbol.for("bearer-gate.TokenError");
 const CONFIG_ERROR = Symbol.for("bearer-gate.ConfigError");
+const KEY_SET_ERROR = Symbol.for("bearer-gate.KeySetError");
 
 function brand(error: Error, symbol: symbol): void {
   Object.defineProperty(error, symbol, { value: true });

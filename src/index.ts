@@ -14,7 +14,7 @@ export {
   type ScopeMode,
 } from "./scopes.js";
 export { errorResponse, type ErrorBody, type ErrorResponse } from "./response.js";
-export { TokenError, ConfigError, MESSAGES, ALL_REASONS, type Code, type Reason } from "./errors.js";
+export { TokenError, ConfigError, KeySetError, MESSAGES, ALL_REASONS, type Code, type Reason } from "./errors.js";
 export type {
   Algorithm,
   HmacAlgorithm,

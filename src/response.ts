@@ -25,6 +25,8 @@ export function errorResponse(err: unknown): ErrorResponse {
   const row = reasonRow(error.reason);
   const headers: Record<string, string> = {};
   if (error.status === 401 || error.status === 403) headers["WWW-Authenticate"] = challenge(error.reason, error.params);
+  // RFC 9110 §10.2.3: when the key set may be asked again, so a client need not hammer a 503
+  if (error.status === 503 && error.retryAfter !== undefined) headers["Retry-After"] = String(error.retryAfter);
   const body: ErrorBody["error"] =
     error.params === undefined
       ? { message: MESSAGES[row.code], code: row.code }

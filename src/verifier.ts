@@ -27,10 +27,18 @@ export interface Verifier<Request = unknown> {
     request: Request,
     authorization: string | readonly string[] | undefined,
   ): Promise<AuthContext | undefined>;
+  /**
+   * Resolves once the keys are at hand: at once for a `secret`; for a key set, once it is
+   * downloaded and holds a usable key. Rejects with a `KeySetError` naming the URL and the cause.
+   * `await verifier.ready()` before `app.listen()`: a wrong `jwksUri` or region then stops the
+   * start, and the first request does not wait for the download.
+   */
+  ready(): Promise<void>;
 }
 
 interface Keys {
   resolve(header: JwtHeader): KeyObject | Promise<KeyObject>;
+  ready(): Promise<void>;
   /** Names the key set in use; a cached verification holds only under the same stamp. */
   stamp(): number;
 }
@@ -183,6 +191,7 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
     verifyToken: (token: string) => promised(() => verifyNow(token, false, undefined)),
     authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
       promised(() => authenticateNow(request, authorization)),
+    ready: () => keys.ready(),
   });
   return Object.freeze({ verifier, authenticateNow });
 }
@@ -225,7 +234,7 @@ function promised<T>(work: () => Now<T>): Promise<T> {
 }
 
 function keysFor(source: KeySource): Keys {
-  if (source.kind === "secret") return { resolve: () => source.key, stamp: () => 0 };
+  if (source.kind === "secret") return { resolve: () => source.key, stamp: () => 0, ready: () => Promise.resolve() };
   const keys = new JwksKeys(source);
-  return { resolve: (header) => keys.resolve(header), stamp: () => keys.stamp() };
+  return { resolve: (header) => keys.resolve(header), stamp: () => keys.stamp(), ready: () => keys.ready() };
 }

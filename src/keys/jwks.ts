@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
-import { quote, TokenError } from "../errors.js";
+import { KeySetError, quote, TokenError } from "../errors.js";
 import type { JwtHeader } from "../types.js";
 import { fetchJson } from "./fetch.js";
 
@@ -58,6 +58,7 @@ export class JwksKeys {
   #budgetAt = performance.now();
   #generation = 0;
   #fingerprint = "";
+  #lastFailure: unknown;
 
   constructor(settings: JwksSettings) {
     this.#settings = settings;
@@ -137,7 +138,10 @@ export class JwksKeys {
   async #refreshOrThrow(): Promise<void> {
     if (this.#inflight === undefined) {
       if (this.#failedRecently()) {
-        throw new TokenError("keys_unavailable", undefined, { cause: new Error("the last key-set download failed") });
+        throw new TokenError("keys_unavailable", undefined, {
+          cause: new Error("the last key-set download failed", { cause: this.#lastFailure }),
+          retryAfter: this.#retryAfter(),
+        });
       }
       this.#inflight = this.#download().finally(() => {
         this.#inflight = undefined;
@@ -163,7 +167,29 @@ export class JwksKeys {
       this.#fetchedAt = performance.now();
     } catch (cause) {
       this.#failedAt = performance.now();
-      throw new TokenError("keys_unavailable", undefined, { cause });
+      this.#lastFailure = cause;
+      throw new TokenError("keys_unavailable", undefined, { cause, retryAfter: this.#retryAfter() });
+    }
+  }
+
+  // whole seconds until a download may be tried again; at least 1
+  #retryAfter(): number {
+    const wait = this.#failedAt + this.#settings.retryAfterFailureMs - performance.now();
+    return Math.max(1, Math.ceil(wait / 1000));
+  }
+
+  /**
+   * Resolves once a usable key set is held: at once if one is, else after a download (which it
+   * starts, or joins). Rejects with a `KeySetError` naming the URL and the cause; within
+   * `retryAfterFailureMs` of a failed download, with that download's cause and no new one.
+   */
+  async ready(): Promise<void> {
+    if (performance.now() - this.#fetchedAt < this.#settings.cacheMaxAgeMs) return;
+    try {
+      await this.#refreshOrThrow();
+    } catch (error) {
+      const cause = error instanceof TokenError && error.cause !== undefined ? error.cause : error;
+      throw new KeySetError(this.#settings.uri, cause);
     }
   }
 
