@@ -2,7 +2,7 @@ import { bool, fn, nonEmpty, number, plainObject, rejectUnknown } from "./check.
 import { MAX_CLOCK_TOLERANCE } from "./claims.js";
 import { ConfigError } from "./errors.js";
 import { describePool, stringList, type CognitoOptions, type TokenUse } from "./keys/cognito.js";
-import type { JwksFetchOptions, JwksSettings } from "./keys/jwks.js";
+import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "./keys/jwks.js";
 import { secretKey } from "./keys/secret.js";
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "./types.js";
@@ -38,6 +38,13 @@ export interface VerifierOptions<Request = unknown> {
   cognito?: CognitoOptions | undefined;
   /** Any JWKS endpoint; with `cognito` it replaces the derived URL. Algorithms default to `["RS256"]`. */
   jwksUri?: string | undefined;
+  /**
+   * An OpenID Connect or OAuth 2.0 issuer: its key set is found from its discovery document
+   * (`/.well-known/openid-configuration`, or RFC 8414's `/.well-known/oauth-authorization-server`),
+   * whose `issuer` must equal this exactly; it is then the only `iss` allowed. The document is read
+   * again with every download of the key set. Not with `jwksUri`, `cognito` or `issuer`.
+   */
+  issuerUrl?: string | undefined;
   /** How the JWKS is fetched and cached. */
   jwksFetch?: JwksFetchOptions | undefined;
   /** Allowed `iss` value(s); an explicit issuer overrides Cognito's. */
@@ -117,7 +124,7 @@ const PUBLIC_KEY_ALGS: readonly string[] = [
   "ES512",
 ];
 const KNOWN_OPTIONS = [
-  "secret", "allowShortSecret", "cognito", "jwksUri", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
+  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
   "isRevoked", "tokenCache",
 ]; // prettier-ignore
@@ -143,7 +150,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   plainObject(input, "options");
   rejectUnknown(input, KNOWN_OPTIONS);
   const hasSecret = input.secret !== undefined;
-  const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined;
+  const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined || input.issuerUrl !== undefined;
   if (hasSecret === hasKeySet) throw new ConfigError(hasSecret ? TWO_SOURCES : noKeySource(input));
   const pool =
     input.cognito === undefined
@@ -151,13 +158,26 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
       : describePool(input.cognito, { jwksUri: input.jwksUri !== undefined, issuer: input.issuer !== undefined });
   const algorithms = input.algorithms ?? (hasSecret ? ["HS256"] : ["RS256"]);
   checkAlgorithms(algorithms, hasSecret ? HMAC_ALGS : PUBLIC_KEY_ALGS);
+  const discoveryIssuer = input.issuerUrl === undefined ? undefined : discoveryOf(input);
   const keySource: KeySource = hasSecret
     ? {
         kind: "secret",
         key: secretKey(input.secret, algorithms, bool(input.allowShortSecret, "allowShortSecret", false)),
       }
-    : { kind: "jwks", uri: checkUrl(input.jwksUri ?? pool?.jwksUri), ...fetchSettings(input.jwksFetch) };
-  const issuers = input.issuer === undefined ? pool?.issuers : stringList(input.issuer, "issuer");
+    : discoveryIssuer !== undefined
+      ? {
+          kind: "jwks",
+          uri: openIdConfigurationUrl(discoveryIssuer),
+          discoveryIssuer,
+          ...fetchSettings(input.jwksFetch),
+        }
+      : { kind: "jwks", uri: checkUrl(input.jwksUri ?? pool?.jwksUri), ...fetchSettings(input.jwksFetch) };
+  const issuers =
+    discoveryIssuer !== undefined
+      ? [discoveryIssuer]
+      : input.issuer === undefined
+        ? pool?.issuers
+        : stringList(input.issuer, "issuer");
   return Object.freeze({
     keySource,
     algorithms: new Set(algorithms),
@@ -179,14 +199,32 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   });
 }
 
-const TWO_SOURCES = "give one key source: `secret`, or `cognito` / `jwksUri`, not both.";
+const TWO_SOURCES = "give one key source: `secret`, or `cognito` / `jwksUri` / `issuerUrl`, not both.";
 
 // `secret: process.env.JWT_SECRET` with the variable unset is the usual way to get here: say so
 function noKeySource(input: object): string {
-  const unset = ["secret", "cognito", "jwksUri"].filter((name) => Object.hasOwn(input, name));
-  if (unset.length === 0) return "no key source: give `secret`, `cognito` or `jwksUri`.";
+  const unset = ["secret", "cognito", "jwksUri", "issuerUrl"].filter((name) => Object.hasOwn(input, name));
+  if (unset.length === 0) return "no key source: give `secret`, `cognito`, `jwksUri` or `issuerUrl`.";
   const named = unset.map((name) => `\`${name}\``).join(" and ");
   return `no key source: ${named} ${unset.length === 1 ? "is" : "are"} undefined (is the environment variable that should hold ${unset.length === 1 ? "it" : "them"} set?).`;
+}
+
+// issuerUrl is the key source and the issuer at once: nothing else may name either
+function discoveryOf(input: VerifierOptions<never>): string {
+  const others = (["jwksUri", "cognito", "issuer"] as const).filter((name) => input[name] !== undefined);
+  if (others.length > 0) {
+    throw new ConfigError(
+      `\`issuerUrl\` finds the key set and is the allowed issuer: leave out ${others.map((name) => `\`${name}\``).join(" and ")}.`,
+    );
+  }
+  const issuer = input.issuerUrl;
+  const url = typeof issuer === "string" && URL.canParse(issuer) ? new URL(issuer) : undefined;
+  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
+    throw new ConfigError(
+      `\`issuerUrl\` must be an http(s) URL with no query or fragment, got ${JSON.stringify(issuer)}.`,
+    );
+  }
+  return issuer as string;
 }
 
 function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void {

@@ -32,20 +32,24 @@ export function fetchJson(uri: string, limits: FetchLimits): Promise<unknown> {
     request.on("response", (response) => {
       if (response.statusCode !== 200) {
         response.resume();
-        return fail(new Error(`the key set answered HTTP ${String(response.statusCode)}`));
+        return fail(
+          Object.assign(new Error(`${url.href} answered HTTP ${String(response.statusCode)}`), {
+            status: response.statusCode,
+          }),
+        );
       }
       const chunks: Buffer[] = [];
       let size = 0;
       response.on("data", (chunk: Buffer) => {
         size += chunk.length;
         if (size > limits.maxResponseBytes) {
-          return fail(new Error(`the key set is larger than ${limits.maxResponseBytes} bytes`));
+          return fail(new Error(`the answer of ${url.href} is larger than ${limits.maxResponseBytes} bytes`));
         }
         chunks.push(chunk);
       });
       response.on("error", fail);
       response.on("close", () => {
-        if (!response.complete) fail(new Error("the key set's answer was cut off"));
+        if (!response.complete) fail(new Error(`the answer of ${url.href} was cut off`));
       });
       response.on("end", () => {
         clearTimeout(timer);

@@ -27,8 +27,13 @@ export interface JwksFetchOptions {
   retryAfterFailureMs?: number | undefined;
 }
 
-/** The key-set settings once checked. */
-export type JwksSettings = { readonly uri: string } & { readonly [K in keyof JwksFetchOptions]-?: number };
+/**
+ * The key-set settings once checked. With `discoveryIssuer`, `uri` is the issuer's discovery
+ * document, read before every download of the key set for its `jwks_uri`.
+ */
+export type JwksSettings = { readonly uri: string; readonly discoveryIssuer?: string | undefined } & {
+  readonly [K in keyof JwksFetchOptions]-?: number;
+};
 
 interface Jwk {
   readonly kid: string | undefined;
@@ -68,8 +73,25 @@ export class JwksKeys {
       jwksUri: settings.uri,
       cache: false, // ours, below: jwks-rsa's cache keeps PEM strings and cannot serve stale keys
       rateLimit: false,
-      fetcher: async (uri) => verifyingKeysOnly(await fetchJson(uri, limits)),
+      fetcher: async () => verifyingKeysOnly(await fetchJson(await this.#locate(), limits)),
     });
+  }
+
+  // Where the key set is: the configured URL, or the jwks_uri of the issuer's discovery document,
+  // read again with every download so that the key set follows it
+  async #locate(): Promise<string> {
+    const issuer = this.#settings.discoveryIssuer;
+    if (issuer === undefined) return this.#settings.uri;
+    const limits = { timeoutMs: this.#settings.timeoutMs, maxResponseBytes: this.#settings.maxResponseBytes };
+    let document: unknown;
+    try {
+      document = await fetchJson(this.#settings.uri, limits);
+    } catch (error) {
+      // RFC 8414 servers that publish no OpenID configuration
+      if ((error as { status?: unknown }).status !== 404) throw error;
+      document = await fetchJson(authorizationServerMetadataUrl(issuer), limits);
+    }
+    return jwksUriOf(document, issuer);
   }
 
   /**
@@ -199,6 +221,32 @@ export class JwksKeys {
     const candidates = this.#keys.filter((jwk) => fits(jwk, header.alg));
     return candidates.length === 1 ? candidates[0] : undefined;
   }
+}
+
+/** OpenID Connect Discovery 1.0 §4: the issuer, without a trailing slash, + /.well-known/openid-configuration. */
+export function openIdConfigurationUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`;
+}
+
+// RFC 8414 §3: the well-known segment goes between the host and the issuer's path
+function authorizationServerMetadataUrl(issuer: string): string {
+  const url = new URL(issuer);
+  const path = url.pathname === "/" ? "" : url.pathname.replace(/\/$/, "");
+  return `${url.origin}/.well-known/oauth-authorization-server${path}`;
+}
+
+// The document must name the configured issuer exactly (OpenID Connect Discovery §4.3, RFC 8414
+// §3.3), or its keys could be another issuer's; its jwks_uri must be an http(s) URL.
+function jwksUriOf(document: unknown, issuer: string): string {
+  if (document === null || typeof document !== "object") throw new Error("the discovery document is not a JSON object");
+  const { issuer: named, jwks_uri: uri } = document as { issuer?: unknown; jwks_uri?: unknown };
+  if (named !== issuer) {
+    throw new Error(`the discovery document names the issuer ${quote(named)}, not ${quote(issuer)}`);
+  }
+  if (typeof uri !== "string" || !URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol)) {
+    throw new Error(`the discovery document's jwks_uri ${quote(uri)} is not an http(s) URL`);
+  }
+  return uri;
 }
 
 function checkedKey(jwk: Jwk, header: JwtHeader): KeyObject {

@@ -1,0 +1,250 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import type { RequestListener, ServerResponse } from "node:http";
+import express from "express";
+import express4 from "express4";
+import Koa from "koa";
+import Koa2 from "koa2";
+import request from "supertest";
+import { ConfigError, createVerifier, KeySetError, type VerifierOptions } from "bearer-gate";
+import * as expressGate from "bearer-gate/express";
+import * as koaGate from "bearer-gate/koa";
+import { BODY_450, BODY_980 } from "../fixtures/catalogue.js";
+import { listen, type Listening } from "../fixtures/http.js";
+import { JwksServer, makeKey, type TestKey } from "../fixtures/jwks-server.js";
+import { cognitoAccessClaims, signRs256 } from "../fixtures/tokens.js";
+import { eventually, thrownBy } from "../helpers.js";
+
+// issuerUrl: the key set found from the issuer's discovery document. Against a real OpenID
+// provider (oidc-provider, in a process of its own on 127.0.0.1) and hand-made servers.
+interface Gate {
+  readonly app: RequestListener;
+  ready(): Promise<void>;
+}
+type MakeGate = (options: VerifierOptions) => Gate;
+
+function expressGateApp(factory: typeof express): MakeGate {
+  return (options) => {
+    const app = factory();
+    const gate = expressGate.requireToken(options);
+    app.use(gate);
+    app.get("/orders", expressGate.requireScope("orders:read"), (req, res) => {
+      res.json({ sub: req.auth.claims.sub, iss: req.auth.claims.iss });
+    });
+    return { app, ready: gate.ready };
+  };
+}
+
+function koaGateApp(Framework: typeof Koa): MakeGate {
+  return (options) => {
+    const app = new Framework();
+    const gate = koaGate.requireToken(options);
+    app.use(gate);
+    app.use(koaGate.requireScope("orders:read"));
+    app.use((ctx) => {
+      ctx.body = { sub: ctx.state.auth.claims.sub, iss: ctx.state.auth.claims.iss };
+    });
+    const callback = app.callback();
+    return { app: (req, res) => void callback(req, res), ready: gate.ready };
+  };
+}
+
+const FRAMEWORKS: [string, MakeGate][] = [
+  ["Express 5", expressGateApp(express)],
+  ["Express 4", expressGateApp(express4)],
+  ["Koa 3", koaGateApp(Koa)],
+  ["Koa 2", koaGateApp(Koa2)],
+];
+
+/** oidc-provider in a child process, and a client-credentials access token (a JWT) from it. */
+interface Provider {
+  readonly issuer: string;
+  readonly resource: string;
+  token(resource?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function startProvider(): Promise<Provider> {
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["test/fixtures/oidc-provider.mjs"], {
+    stdio: "pipe",
+  });
+  child.stderr.resume(); // its development-mode warnings
+  const { issuer, resource } = await new Promise<{ issuer: string; resource: string }>((resolve, reject) => {
+    child.stdout.once("data", (line: Buffer) =>
+      resolve(JSON.parse(line.toString()) as { issuer: string; resource: string }),
+    );
+    child.once("exit", (code) => reject(new Error(`oidc-provider exited with ${String(code)}`)));
+  });
+  const basic = Buffer.from("orders-worker:a-client-secret-for-the-test-provider").toString("base64");
+  return {
+    issuer,
+    resource,
+    async token(forResource = resource) {
+      const answer = await fetch(`${issuer}/token`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` },
+        body: new URLSearchParams({ grant_type: "client_credentials", scope: "orders:read", resource: forResource }),
+      });
+      const { access_token: token } = (await answer.json()) as { access_token: string };
+      return token;
+    },
+    stop: () => new Promise((resolve) => (child.once("exit", () => resolve()), child.stdin.end())),
+  };
+}
+
+describe("issuerUrl against a real OpenID provider (oidc-provider)", () => {
+  let provider: Provider;
+  beforeAll(async () => {
+    provider = await startProvider();
+  }, 30_000);
+  afterAll(() => provider.stop());
+
+  it.each(FRAMEWORKS)(
+    "%s: ready() finds the keys; its access tokens pass, and the issuer is the one allowed",
+    async (_name, makeGate) => {
+      const gate = makeGate({ issuerUrl: provider.issuer, audience: provider.resource });
+      await gate.ready();
+      const token = await provider.token();
+      const res = await request(gate.app).get("/orders").set("Authorization", `Bearer ${token}`);
+      expect([res.status, res.body]).toEqual([200, { sub: "orders-worker", iss: provider.issuer }]);
+    },
+  );
+
+  it("refuses its token for another audience, and a token of another issuer signed by its keys is never seen", async () => {
+    const verifier = createVerifier({ issuerUrl: provider.issuer, audience: "api://billing" });
+    await expect(verifier.verify(`Bearer ${await provider.token()}`)).rejects.toMatchObject({
+      reason: "wrong_audience",
+    });
+  });
+});
+
+/** A hand-made issuer: serves what the test puts in `documents`, by path. */
+interface Issuer {
+  readonly server: Listening;
+  readonly documents: Map<string, unknown>;
+  redirect: boolean;
+}
+
+async function startIssuer(): Promise<Issuer> {
+  const documents = new Map<string, unknown>();
+  const issuer: { server?: Listening; documents: Map<string, unknown>; redirect: boolean } = {
+    documents,
+    redirect: false,
+  };
+  issuer.server = await listen((req, res: ServerResponse) => {
+    const document = documents.get(req.url ?? "");
+    if (issuer.redirect) return void res.writeHead(302, { location: req.url }).end();
+    if (document === undefined) return void res.writeHead(404).end("not found");
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(document));
+  });
+  return issuer as Issuer;
+}
+
+describe("issuerUrl against hand-made discovery documents", () => {
+  let keys: JwksServer;
+  let key: TestKey;
+  let issuer: Issuer;
+  beforeAll(async () => {
+    key = makeKey();
+    keys = await JwksServer.start([key]);
+    issuer = await startIssuer();
+  });
+  afterAll(async () => {
+    await keys.close();
+    await issuer.server.close();
+  });
+  beforeEach(() => {
+    issuer.documents.clear();
+    issuer.redirect = false;
+  });
+
+  const now = (): number => Math.floor(Date.now() / 1000);
+  const tokenOf = (iss: string, signer: TestKey = key): string =>
+    `Bearer ${signRs256(cognitoAccessClaims(iss, { scope: "orders:read" }, now()), signer)}`;
+
+  it("works with Cognito's own discovery document (an issuer with a path)", async () => {
+    const iss = `${issuer.server.url}/us-east-1_Example1`;
+    issuer.documents.set("/us-east-1_Example1/.well-known/openid-configuration", {
+      issuer: iss,
+      jwks_uri: keys.jwksUri,
+    });
+    for (const [, makeGate] of FRAMEWORKS) {
+      const gate = makeGate({ issuerUrl: iss });
+      await gate.ready();
+      const res = await request(gate.app).get("/orders").set("Authorization", tokenOf(iss));
+      expect([res.status, res.body]).toEqual([200, { sub: "2f190942-c269-4124-93d7-5a7fa90144c9", iss }]);
+    }
+  });
+
+  it("falls back to RFC 8414's /.well-known/oauth-authorization-server, inserted before the issuer's path", async () => {
+    const iss = `${issuer.server.url}/tenant-a`;
+    issuer.documents.set("/.well-known/oauth-authorization-server/tenant-a", { issuer: iss, jwks_uri: keys.jwksUri });
+    const verifier = createVerifier({ issuerUrl: iss });
+    await verifier.ready();
+    await expect(verifier.verify(tokenOf(iss))).resolves.toHaveProperty("claims.iss", iss);
+  });
+
+  it("never accepts a token when the document names another issuer: ready() says so, requests answer 503", async () => {
+    const iss = `${issuer.server.url}/tenant-b`;
+    const other = `${issuer.server.url}/tenant-evil`;
+    issuer.documents.set("/tenant-b/.well-known/openid-configuration", { issuer: other, jwks_uri: keys.jwksUri });
+    for (const [, makeGate] of FRAMEWORKS) {
+      const gate = makeGate({ issuerUrl: iss, jwksFetch: { retryAfterFailureMs: 0 } });
+      const error = await gate.ready().catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(KeySetError);
+      expect((error as Error).message).toContain(`names the issuer "${other}", not "${iss}"`);
+      for (const token of [tokenOf(iss), tokenOf(other)]) {
+        const res = await request(gate.app).get("/orders").set("Authorization", token);
+        expect([res.status, res.text]).toEqual([503, BODY_980]);
+      }
+    }
+  });
+
+  it("follows no redirect from the discovery document, and refuses a jwks_uri that is not http(s)", async () => {
+    const iss = `${issuer.server.url}/tenant-c`;
+    issuer.documents.set("/tenant-c/.well-known/openid-configuration", { issuer: iss, jwks_uri: keys.jwksUri });
+    issuer.redirect = true;
+    await expect(createVerifier({ issuerUrl: iss }).ready()).rejects.toThrow("answered HTTP 302");
+    issuer.redirect = false;
+    issuer.documents.set("/tenant-c/.well-known/openid-configuration", { issuer: iss, jwks_uri: "file:///etc/passwd" });
+    await expect(createVerifier({ issuerUrl: iss }).ready()).rejects.toThrow("is not an http(s) URL");
+  });
+
+  it("reads the document again with every download of the key set, so a moved jwks_uri is followed", async () => {
+    const iss = `${issuer.server.url}/tenant-d`;
+    const path = "/tenant-d/.well-known/openid-configuration";
+    issuer.documents.set(path, { issuer: iss, jwks_uri: keys.jwksUri });
+    // no refetch for an unknown kid: only the key set's own schedule (its age) reads the document again
+    const verifier = createVerifier({ issuerUrl: iss, jwksFetch: { cacheMaxAgeMs: 50, refetchesPerMinute: 0 } });
+    await verifier.ready();
+    const newKey = makeKey();
+    const moved = await JwksServer.start([newKey]);
+    try {
+      issuer.documents.set(path, { issuer: iss, jwks_uri: moved.jwksUri });
+      await eventually(async () => {
+        await expect(verifier.verify(tokenOf(iss, newKey))).resolves.toHaveProperty("claims.iss", iss);
+      });
+      expect(moved.requests).toBeGreaterThan(0);
+    } finally {
+      await moved.close();
+    }
+  });
+
+  it("answers 450 for a token of another issuer, with the document's keys", async () => {
+    const iss = `${issuer.server.url}/tenant-e`;
+    issuer.documents.set("/tenant-e/.well-known/openid-configuration", { issuer: iss, jwks_uri: keys.jwksUri });
+    const gate = FRAMEWORKS[0]![1]({ issuerUrl: iss });
+    const res = await request(gate.app)
+      .get("/orders")
+      .set("Authorization", tokenOf(`${iss}-other`));
+    expect([res.status, res.text]).toEqual([401, BODY_450]);
+  });
+
+  it.each([
+    ["issuerUrl with jwksUri", { issuerUrl: "https://auth.example.com/", jwksUri: "https://auth.example.com/jwks" }],
+    ["issuerUrl with issuer", { issuerUrl: "https://auth.example.com/", issuer: "https://auth.example.com/" }],
+    ["issuerUrl with a query", { issuerUrl: "https://auth.example.com/?tenant=a" }],
+    ["issuerUrl that is not a URL", { issuerUrl: "auth.example.com" }],
+  ])("%s is a ConfigError", (_case, options) => {
+    expect(thrownBy(() => createVerifier(options as VerifierOptions))).toBeInstanceOf(ConfigError);
+  });
+});
