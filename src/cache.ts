@@ -15,6 +15,10 @@ export interface CachedVerification {
   readonly claims: Claims;
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
+  /** The user pool that verified it, with `cognito`. */
+  readonly pool: string | undefined;
+  /** Which of the verifier's key sources (its user pools) verified it; `stamp` is that source's. */
+  readonly source: number;
   /** The claims' `exp`, `nbf` and `iat`, kept as plain numbers for the checks every hit makes. */
   readonly exp: number;
   readonly nbf: number | undefined;
@@ -28,11 +32,11 @@ export interface CachedVerification {
 /** The bounds a cache gets when its options leave them out. */
 export const TOKEN_CACHE_DEFAULTS = Object.freeze({ maxEntries: 10_000, maxBytes: 48 * 1024 * 1024 });
 // What an entry takes besides its token's characters and its claims (an upper bound, 64-bit V8):
-// the Map's slot and its share of the table's growth (56), the entry object (104), heap numbers
+// the Map's slot and its share of the table's growth (56), the entry object (120), heap numbers
 // for exp, nbf and iat (48), the token string's header and what a slice of the Authorization
 // header keeps of it (64), the lookup key, a slice (32); and the scope and group lists, counted
 // per name.
-const ENTRY_BYTES = 336;
+const ENTRY_BYTES = 352;
 const SCOPE_LIST_BYTES = 64;
 const SCOPE_BYTES = 40;
 // Entries are found by the signature's last characters and then compared whole, so a lookup
@@ -77,12 +81,16 @@ export class TokenCache {
     return this.#bytes;
   }
 
-  /** The verification of `token` under key-set `stamp`; a negative stamp (keys past their age) never hits. */
-  get(token: string, stamp: number): CachedVerification | undefined {
-    if (stamp < 0) return undefined;
+  /**
+   * The verification of `token`, if the key source that made it still has the stamp it was made
+   * under (`stampOf`); a negative stamp (keys past their age) never hits.
+   */
+  get(token: string, stampOf: (source: number) => number): CachedVerification | undefined {
     const bucket = token.slice(-BUCKET_CHARS);
     const entry = this.#entries.get(bucket);
     if (entry === undefined || entry.token !== token) return undefined;
+    const stamp = stampOf(entry.source);
+    if (stamp < 0) return undefined;
     if (entry.stamp === stamp) {
       entry.used = true;
       return entry;
@@ -98,12 +106,17 @@ export class TokenCache {
   set(
     token: string,
     claims: Claims,
-    lists: { readonly scopes: readonly string[]; readonly groups: readonly string[] },
+    lists: {
+      readonly scopes: readonly string[];
+      readonly groups: readonly string[];
+      readonly pool?: string | undefined;
+    },
+    source: number,
     stamp: number,
     now: number,
     claimsBytes: number,
   ): void {
-    const { scopes, groups } = lists;
+    const { scopes, groups, pool } = lists;
     const size = entrySize(token, scopes, claimsBytes, groups);
     if (stamp < 0 || size > this.#maxBytes) return;
     const bucket = token.slice(-BUCKET_CHARS);
@@ -117,6 +130,8 @@ export class TokenCache {
       claims,
       scopes,
       groups,
+      pool,
+      source,
       exp: claims.exp,
       nbf: claims.nbf,
       iat: claims.iat,

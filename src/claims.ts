@@ -12,7 +12,7 @@ const MAX_DATE_SECONDS = 8.64e12;
 export const MAX_CLOCK_TOLERANCE = 300;
 
 /** The part of the policy that judges claims. */
-type ClaimRules = Pick<
+export type ClaimRules = Pick<
   Policy,
   "tokenUse" | "clockTolerance" | "issuers" | "audiences" | "clientIds" | "requiredClaims"
 >;

@@ -9,6 +9,7 @@ export function buildAuthContext(
   claims: Claims,
   scopes: readonly string[],
   groups: readonly string[],
+  userPoolId: string | undefined,
   now: number,
 ): AuthContext {
   return {
@@ -16,6 +17,7 @@ export function buildAuthContext(
     claims,
     scopes,
     groups,
+    userPoolId,
     expiresAt: new Date(claims.exp * 1000),
     expiresIn: Math.max(0, Math.floor(claims.exp - now)),
   };

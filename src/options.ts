@@ -1,7 +1,7 @@
 import { bool, fn, nonEmpty, number, plainObject, rejectUnknown } from "./check.js";
 import { MAX_CLOCK_TOLERANCE } from "./claims.js";
 import { ConfigError } from "./errors.js";
-import { describePool, stringList, type CognitoOptions, type TokenUse } from "./keys/cognito.js";
+import { describePools, stringList, type CognitoOptions, type CognitoPool, type TokenUse } from "./keys/cognito.js";
 import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "./keys/jwks.js";
 import { secretKey } from "./keys/secret.js";
 import type { KeyObject } from "node:crypto";
@@ -34,8 +34,11 @@ export interface VerifierOptions<Request = unknown> {
    * warning is emitted at construction. Rotate to a long secret, then remove this. Default `false`.
    */
   allowShortSecret?: boolean | undefined;
-  /** An Amazon Cognito user pool: derives the issuers and the JWKS URL. */
-  cognito?: CognitoOptions | undefined;
+  /**
+   * An Amazon Cognito user pool: derives the issuers and the JWKS URL. Or a list of pools: a token
+   * is matched to its pool by `iss` and verified only with that pool's keys and client ids.
+   */
+  cognito?: CognitoOptions | readonly CognitoOptions[] | undefined;
   /** Any JWKS endpoint; with `cognito` it replaces the derived URL. Algorithms default to `["RS256"]`. */
   jwksUri?: string | undefined;
   /**
@@ -90,9 +93,22 @@ export interface VerifierOptions<Request = unknown> {
 export type KeySource =
   { readonly kind: "secret"; readonly key: KeyObject } | ({ readonly kind: "jwks" } & JwksSettings);
 
+/** One user pool of several: its issuers, keys, client ids and token kind. */
+export interface PoolPolicy {
+  readonly userPoolId: string;
+  readonly issuers: ReadonlySet<string>;
+  readonly clientIds: ReadonlySet<string> | undefined;
+  readonly tokenUse: TokenUse;
+  readonly keySource: KeySource;
+}
+
 /** The options once checked: `verify()` trusts every field. */
 export interface Policy<Request = unknown> {
   readonly keySource: KeySource;
+  /** The user pool's id, with `cognito`; the first pool's with several. */
+  readonly userPoolId: string | undefined;
+  /** With a list of two or more pools: each, matched to a token by `iss`. */
+  readonly pools: readonly PoolPolicy[] | undefined;
   readonly algorithms: ReadonlySet<string>;
   readonly issuers: ReadonlySet<string> | undefined;
   readonly audiences: ReadonlySet<string> | undefined;
@@ -152,10 +168,11 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   const hasSecret = input.secret !== undefined;
   const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined || input.issuerUrl !== undefined;
   if (hasSecret === hasKeySet) throw new ConfigError(hasSecret ? TWO_SOURCES : noKeySource(input));
-  const pool =
+  const pools =
     input.cognito === undefined
       ? undefined
-      : describePool(input.cognito, { jwksUri: input.jwksUri !== undefined, issuer: input.issuer !== undefined });
+      : describePools(input.cognito, { jwksUri: input.jwksUri !== undefined, issuer: input.issuer !== undefined });
+  const pool = pools?.[0];
   const algorithms = input.algorithms ?? (hasSecret ? ["HS256"] : ["RS256"]);
   checkAlgorithms(algorithms, hasSecret ? HMAC_ALGS : PUBLIC_KEY_ALGS);
   const discoveryIssuer = input.issuerUrl === undefined ? undefined : discoveryOf(input);
@@ -172,6 +189,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
           ...fetchSettings(input.jwksFetch),
         }
       : { kind: "jwks", uri: checkUrl(input.jwksUri ?? pool?.jwksUri), ...fetchSettings(input.jwksFetch) };
+  const several = pools !== undefined && pools.length > 1 ? pools.map((each) => poolPolicy(each, input)) : undefined;
   const issuers =
     discoveryIssuer !== undefined
       ? [discoveryIssuer]
@@ -185,6 +203,8 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     audiences: input.audience === undefined ? undefined : new Set(stringList(input.audience, "audience")),
     tokenUse: pool?.tokenUse,
     clientIds: pool?.clientIds && new Set(pool.clientIds),
+    userPoolId: pool?.userPoolId,
+    pools: several,
     clockTolerance: number(input.clockTolerance, "clockTolerance", 0, { min: 0, max: MAX_CLOCK_TOLERANCE }),
     clock: fn(input.clock, "clock") ?? Date.now,
     requiredClaims: claimMatchers(input.requiredClaims),
@@ -207,6 +227,17 @@ function noKeySource(input: object): string {
   if (unset.length === 0) return "no key source: give `secret`, `cognito`, `jwksUri` or `issuerUrl`.";
   const named = unset.map((name) => `\`${name}\``).join(" and ");
   return `no key source: ${named} ${unset.length === 1 ? "is" : "are"} undefined (is the environment variable that should hold ${unset.length === 1 ? "it" : "them"} set?).`;
+}
+
+function poolPolicy(pool: CognitoPool, input: VerifierOptions<never>): PoolPolicy {
+  // describePools has made sure each pool of a list has its own issuers and keys, or AWS's
+  return {
+    userPoolId: pool.userPoolId,
+    issuers: new Set(pool.issuers),
+    clientIds: pool.clientIds && new Set(pool.clientIds),
+    tokenUse: pool.tokenUse,
+    keySource: { kind: "jwks", uri: checkUrl(pool.jwksUri), ...fetchSettings(input.jwksFetch) },
+  };
 }
 
 // issuerUrl is the key source and the issuer at once: nothing else may name either

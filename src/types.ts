@@ -36,6 +36,8 @@ export interface AuthContext {
    * token carries none.
    */
   readonly groups: readonly string[];
+  /** The Cognito user pool that verified the token (one of several, with a list); else `undefined`. */
+  readonly userPoolId: string | undefined;
   /** When the token expires (its `exp`). */
   readonly expiresAt: Date;
   /** Whole seconds until `expiresAt`, never negative. */

@@ -1,13 +1,13 @@
 import type { KeyObject } from "node:crypto";
 import { TokenCache } from "./cache.js";
 import { readClock } from "./check.js";
-import { checkClaims, checkRequired, checkTimes } from "./claims.js";
+import { checkClaims, checkRequired, checkTimes, type ClaimRules } from "./claims.js";
 import { buildAuthContext } from "./context.js";
 import { decodeJwt, type DecodedJwt } from "./decode.js";
 import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
-import { normalizeOptions, type KeySource, type VerifierOptions } from "./options.js";
+import { normalizeOptions, type KeySource, type Policy, type VerifierOptions } from "./options.js";
 import { parseGroups, parseScopes, scopeStringList } from "./scopes.js";
 import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./signature.js";
 import type { AuthContext, Claims, JwtHeader } from "./types.js";
@@ -74,7 +74,8 @@ export interface Gate<Request> {
 /** Checks the options, like `createVerifier`, and returns the verifier with the adapters' way in. */
 export function createGate<Request = unknown>(options: VerifierOptions<Request>): Gate<Request> {
   const policy = normalizeOptions(options);
-  const keys = keysFor(policy.keySource);
+  const sources = sourcesOf(policy);
+  const stampOf = (source: number): number => (sources[source] as Source).keys.stamp();
   const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
 
@@ -85,7 +86,7 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
   function verifyNow(token: string, fromHeader: boolean, request: Request | undefined): Now<AuthContext> {
     const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
     checkTokenLength(token, policy.maxTokenLength);
-    const hit = cache?.get(token, keys.stamp());
+    const hit = cache?.get(token, stampOf);
     if (hit !== undefined) {
       // signature and claims verified under these very keys; the clock and the rules that may read
       // outside state apply again
@@ -101,29 +102,41 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
         cause: new Error(`alg ${quote(decoded.header.alg)}`),
       });
     }
-    const key = keys.resolve(decoded.header);
-    if (!(key instanceof Promise)) return finishSigned(token, decoded, verify, key, now, request);
+    const at = sources.length === 1 ? 0 : sourceFor(decoded.payload.iss);
+    const key = (sources[at] as Source).keys.resolve(decoded.header);
+    if (!(key instanceof Promise)) return finishSigned(token, decoded, at, verify, key, now, request);
     return key.then(
-      (resolved) => promised(() => finishSigned(token, decoded, verify, resolved, now, request)),
+      (resolved) => promised(() => finishSigned(token, decoded, at, verify, resolved, now, request)),
       rejectAsTokenError,
     );
+  }
+
+  // several user pools: the one whose issuer the token names, and no other pool's keys or rules
+  const byIssuer = new Map(sources.flatMap((source, at) => [...(source.rules.issuers ?? [])].map((iss) => [iss, at])));
+  function sourceFor(iss: string | undefined): number {
+    const at = iss === undefined ? undefined : byIssuer.get(iss);
+    if (at === undefined) refuseIssuer(iss);
+    return at;
   }
 
   function finishSigned(
     token: string,
     { payload, heapBytes, signingInput, signature }: DecodedJwt,
+    at: number,
     verify: SignatureVerifier,
     key: KeyObject,
     now: number,
     request: Request | undefined,
   ): Now<AuthContext> {
+    const source = sources[at] as Source;
     verifySignature(verify, signingInput, signature, key);
-    checkClaims(payload, policy, now);
+    checkClaims(payload, source.rules, now);
     // with getScopes, the scopes are the server's, found on every request: none read from the token
     const scopes = policy.getScopes === undefined ? parseScopes(payload[policy.scopeClaim]) : NO_SCOPES;
-    const lists = { claims: payload, scopes, groups: parseGroups(payload[policy.groupsClaim]) };
-    cache?.set(token, payload, lists, keys.stamp(), now, heapBytes);
-    return finish(token, lists, now, request);
+    const groups = parseGroups(payload[policy.groupsClaim]);
+    const verified: Verified = { claims: payload, scopes, groups, pool: source.userPoolId };
+    cache?.set(token, payload, verified, at, source.keys.stamp(), now, heapBytes);
+    return finish(token, verified, now, request);
   }
 
   // isRevoked last but for getScopes: a store round trip only for a token that is otherwise good
@@ -141,16 +154,16 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
 
   // getScopes may read a database: it runs on every request, after everything else passed
   function withScopes(token: string, verified: Verified, now: number, request: Request | undefined): Now<AuthContext> {
-    const { claims, scopes, groups } = verified;
-    if (policy.getScopes === undefined) return buildAuthContext(token, claims, scopes, groups, now);
+    const { claims, scopes, groups, pool } = verified;
+    if (policy.getScopes === undefined) return buildAuthContext(token, claims, scopes, groups, pool, now);
     const found = policy.getScopes(claims, request);
     if (found instanceof Promise || isThenable(found)) {
       return Promise.resolve(found).then(
-        (value) => buildAuthContext(token, claims, serverScopes(value), groups, now),
+        (value) => buildAuthContext(token, claims, serverScopes(value), groups, pool, now),
         rejectAsTokenError,
       );
     }
-    return buildAuthContext(token, claims, serverScopes(found), groups, now);
+    return buildAuthContext(token, claims, serverScopes(found), groups, pool, now);
   }
 
   function authenticateNow(
@@ -191,16 +204,40 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
     verifyToken: (token: string) => promised(() => verifyNow(token, false, undefined)),
     authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
       promised(() => authenticateNow(request, authorization)),
-    ready: () => keys.ready(),
+    ready: () => Promise.all(sources.map((source) => source.keys.ready())).then(() => undefined),
   });
   return Object.freeze({ verifier, authenticateNow });
 }
 
-/** What a verified token leaves for every request: its claims, its scopes and its groups. */
+/** What a verified token leaves for every request: its claims, scopes and groups, and its pool. */
 interface Verified {
   readonly claims: Claims;
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
+  readonly pool: string | undefined;
+}
+
+/** Where a token's keys and claim rules come from: the one key source, or one user pool of several. */
+interface Source {
+  readonly keys: Keys;
+  readonly rules: ClaimRules;
+  readonly userPoolId: string | undefined;
+}
+
+function sourcesOf<Request>(policy: Policy<Request>): readonly Source[] {
+  if (policy.pools === undefined) {
+    return [{ keys: keysFor(policy.keySource), rules: policy, userPoolId: policy.userPoolId }];
+  }
+  return policy.pools.map((pool) => ({
+    keys: keysFor(pool.keySource),
+    // the pool's issuers, client ids and token kind; everything else as configured for all
+    rules: { ...policy, issuers: pool.issuers, clientIds: pool.clientIds, tokenUse: pool.tokenUse },
+    userPoolId: pool.userPoolId,
+  }));
+}
+
+function refuseIssuer(iss: string | undefined): never {
+  throw new TokenError("wrong_issuer", undefined, { cause: new Error(`iss ${quote(iss)} is no configured pool's`) });
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);

@@ -77,14 +77,15 @@ describe("the verified-token cache", () => {
 describe("TokenCache", () => {
   const claims = (exp: number) => Object.freeze({ exp });
   const NONE = { scopes: [], groups: [] }; // no scopes, no groups
+  const at = (stamp: number) => (): number => stamp; // the key source's stamp, as the verifier gives it
   const ALWAYS = (): number => 0; // admission draws below one in ten: let in
   const NEVER = (): number => 0.99; // at or above it: kept out
 
   it("keeps at most maxEntries; full, it lets a miss in one time in ten and drops the oldest for it", () => {
     const letIn = new TokenCache({ maxEntries: 3 }, ALWAYS);
-    for (const token of ["a", "b", "c", "d", "e"]) letIn.set(token, claims(NOW + 60), NONE, 0, NOW, 0);
+    for (const token of ["a", "b", "c", "d", "e"]) letIn.set(token, claims(NOW + 60), NONE, 0, 0, NOW, 0);
     expect(letIn.size).toBe(3);
-    expect(["a", "b", "c", "d", "e"].map((token) => letIn.get(token, 0) !== undefined)).toEqual([
+    expect(["a", "b", "c", "d", "e"].map((token) => letIn.get(token, at(0)) !== undefined)).toEqual([
       false,
       false,
       true,
@@ -92,8 +93,8 @@ describe("TokenCache", () => {
       true,
     ]);
     const keepOut = new TokenCache({ maxEntries: 3 }, NEVER);
-    for (const token of ["a", "b", "c", "d", "e"]) keepOut.set(token, claims(NOW + 60), NONE, 0, NOW, 0);
-    expect(["a", "b", "c", "d", "e"].map((token) => keepOut.get(token, 0) !== undefined)).toEqual([
+    for (const token of ["a", "b", "c", "d", "e"]) keepOut.set(token, claims(NOW + 60), NONE, 0, 0, NOW, 0);
+    expect(["a", "b", "c", "d", "e"].map((token) => keepOut.get(token, at(0)) !== undefined)).toEqual([
       true,
       true,
       true,
@@ -104,10 +105,15 @@ describe("TokenCache", () => {
 
   it("gives an entry answered since it was kept a second chance over the oldest one that was not", () => {
     const cache = new TokenCache({ maxEntries: 3 }, ALWAYS);
-    for (const token of ["a", "b", "c"]) cache.set(token, claims(NOW + 60), NONE, 0, NOW, 0);
-    cache.get("a", 0);
-    cache.set("d", claims(NOW + 60), NONE, 0, NOW, 0);
-    expect(["a", "b", "c", "d"].map((token) => cache.get(token, 0) !== undefined)).toEqual([true, false, true, true]);
+    for (const token of ["a", "b", "c"]) cache.set(token, claims(NOW + 60), NONE, 0, 0, NOW, 0);
+    cache.get("a", at(0));
+    cache.set("d", claims(NOW + 60), NONE, 0, 0, NOW, 0);
+    expect(["a", "b", "c", "d"].map((token) => cache.get(token, at(0)) !== undefined)).toEqual([
+      true,
+      false,
+      true,
+      true,
+    ]);
   });
 
   it("keeps a cyclic working set larger than itself mostly cached, where dropping the oldest keeps none", () => {
@@ -119,7 +125,7 @@ describe("TokenCache", () => {
     for (let round = 0; round < 40; round++) {
       for (let i = 0; i < 150; i++) {
         const token = `token-${i}`;
-        if (cache.get(token, 0) === undefined) cache.set(token, claims(NOW + 60), NONE, 0, NOW, 0);
+        if (cache.get(token, at(0)) === undefined) cache.set(token, claims(NOW + 60), NONE, 0, 0, NOW, 0);
         else if (round >= 20) hits += 1;
       }
     }
@@ -128,35 +134,35 @@ describe("TokenCache", () => {
 
   it("keeps its counted bytes within maxBytes, and skips a token larger than all of it", () => {
     const cache = new TokenCache({ maxBytes: 4096 }, ALWAYS);
-    for (let i = 0; i < 100; i++) cache.set(`${i}`.padEnd(500, "x"), claims(NOW + 60), NONE, 0, NOW, 200);
+    for (let i = 0; i < 100; i++) cache.set(`${i}`.padEnd(500, "x"), claims(NOW + 60), NONE, 0, 0, NOW, 200);
     expect(cache.bytes).toBeLessThanOrEqual(4096);
     expect(cache.size).toBeGreaterThan(0);
-    cache.set("y".repeat(5000), claims(NOW + 60), NONE, 0, NOW, 0);
-    expect(cache.get("y".repeat(5000), 0)).toBeUndefined();
+    cache.set("y".repeat(5000), claims(NOW + 60), NONE, 0, 0, NOW, 0);
+    expect(cache.get("y".repeat(5000), at(0))).toBeUndefined();
   });
 
   it("counts an entry's bytes from its token, its claims as decodeJwt counts them, its scopes and groups", () => {
     const cache = new TokenCache({}, ALWAYS);
-    cache.set("t".repeat(1000), claims(NOW + 60), { scopes: ["posts", "users"], groups: ["admins"] }, 0, NOW, 3000);
+    cache.set("t".repeat(1000), claims(NOW + 60), { scopes: ["posts", "users"], groups: ["admins"] }, 0, 0, NOW, 3000);
     expect(cache.bytes).toBe(entrySize("t".repeat(1000), ["posts", "users"], 3000, ["admins"]));
     expect(entrySize("t".repeat(1000), ["posts", "users"], 3000)).toBeGreaterThan(4000 + 2 * "posts".length);
   });
 
   it("drops entries already past their exp as new ones come", () => {
     const cache = new TokenCache({});
-    cache.set("old", claims(NOW + 1), NONE, 0, NOW, 0);
-    cache.set("new", claims(NOW + 60), NONE, 0, NOW + 2, 0);
-    expect([cache.get("old", 0), cache.size]).toEqual([undefined, 1]);
+    cache.set("old", claims(NOW + 1), NONE, 0, 0, NOW, 0);
+    cache.set("new", claims(NOW + 60), NONE, 0, 0, NOW + 2, 0);
+    expect([cache.get("old", at(0)), cache.size]).toEqual([undefined, 1]);
   });
 
   it("never answers under another key-set stamp, nor while the keys are past their age", () => {
     const cache = new TokenCache({});
-    cache.set("t", claims(NOW + 60), NONE, 1, NOW, 0);
-    expect(cache.get("t", -1)).toBeUndefined();
-    expect(cache.get("t", 1)).toBeDefined();
-    expect(cache.get("t", 2)).toBeUndefined();
+    cache.set("t", claims(NOW + 60), NONE, 0, 1, NOW, 0);
+    expect(cache.get("t", at(-1))).toBeUndefined();
+    expect(cache.get("t", at(1))).toBeDefined();
+    expect(cache.get("t", at(2))).toBeUndefined();
     expect(cache.size).toBe(0);
-    cache.set("u", claims(NOW + 60), NONE, -1, NOW, 0);
+    cache.set("u", claims(NOW + 60), NONE, 0, -1, NOW, 0);
     expect(cache.size).toBe(0);
   });
 });

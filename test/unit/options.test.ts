@@ -97,7 +97,7 @@ describe("what a misconfiguration says", () => {
       "`maxEntry` (did you mean `maxEntries`?)",
     ],
     ["a name nothing is near", { secret: SECRET, banana: 1 }, "unknown option(s): `banana`."],
-    ["cognito as a list", { cognito: [pool, pool] }, "`cognito` must be one object"],
+    ["the same pool twice", { cognito: [pool, pool] }, "share the issuer"],
     ["cognito as a string", { cognito: "sa-east-1_6ygLpRK0e" }, "`cognito` must be one object"],
     ["jwksFetch as a list", { jwksUri: "https://a.test/j", jwksFetch: [] }, "`jwksFetch` must be one object"],
     ["a secret left undefined", { secret: undefined }, "`secret` is undefined (is the environment variable"],
