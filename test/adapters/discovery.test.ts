@@ -1,59 +1,17 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import type { RequestListener, ServerResponse } from "node:http";
-import express from "express";
-import express4 from "express4";
-import Koa from "koa";
-import Koa2 from "koa2";
+import type { ServerResponse } from "node:http";
 import request from "supertest";
-import { ConfigError, createVerifier, KeySetError, type VerifierOptions } from "bearer-gate";
-import * as expressGate from "bearer-gate/express";
-import * as koaGate from "bearer-gate/koa";
+import { ConfigError, createVerifier, KeySetError, type AuthContext, type VerifierOptions } from "bearer-gate";
 import { BODY_450, BODY_980 } from "../fixtures/catalogue.js";
 import { listen, type Listening } from "../fixtures/http.js";
 import { JwksServer, makeKey, type TestKey } from "../fixtures/jwks-server.js";
 import { cognitoAccessClaims, signRs256 } from "../fixtures/tokens.js";
 import { eventually, thrownBy } from "../helpers.js";
+import { FRAMEWORKS } from "./frameworks.js";
 
 // issuerUrl: the key set found from the issuer's discovery document. Against a real OpenID
 // provider (oidc-provider, in a process of its own on 127.0.0.1) and hand-made servers.
-interface Gate {
-  readonly app: RequestListener;
-  ready(): Promise<void>;
-}
-type MakeGate = (options: VerifierOptions) => Gate;
-
-function expressGateApp(factory: typeof express): MakeGate {
-  return (options) => {
-    const app = factory();
-    const gate = expressGate.requireToken(options);
-    app.use(gate);
-    app.get("/orders", expressGate.requireScope("orders:read"), (req, res) => {
-      res.json({ sub: req.auth.claims.sub, iss: req.auth.claims.iss });
-    });
-    return { app, ready: gate.ready };
-  };
-}
-
-function koaGateApp(Framework: typeof Koa): MakeGate {
-  return (options) => {
-    const app = new Framework();
-    const gate = koaGate.requireToken(options);
-    app.use(gate);
-    app.use(koaGate.requireScope("orders:read"));
-    app.use((ctx) => {
-      ctx.body = { sub: ctx.state.auth.claims.sub, iss: ctx.state.auth.claims.iss };
-    });
-    const callback = app.callback();
-    return { app: (req, res) => void callback(req, res), ready: gate.ready };
-  };
-}
-
-const FRAMEWORKS: [string, MakeGate][] = [
-  ["Express 5", expressGateApp(express)],
-  ["Express 4", expressGateApp(express4)],
-  ["Koa 3", koaGateApp(Koa)],
-  ["Koa 2", koaGateApp(Koa2)],
-];
+const route = { scope: "orders:read", answer: (auth: AuthContext) => ({ sub: auth.claims.sub, iss: auth.claims.iss }) };
 
 /** oidc-provider in a child process, and a client-credentials access token (a JWT) from it. */
 interface Provider {
@@ -101,7 +59,7 @@ describe("issuerUrl against a real OpenID provider (oidc-provider)", () => {
   it.each(FRAMEWORKS)(
     "%s: ready() finds the keys; its access tokens pass, and the issuer is the one allowed",
     async (_name, makeGate) => {
-      const gate = makeGate({ issuerUrl: provider.issuer, audience: provider.resource });
+      const gate = makeGate({ issuerUrl: provider.issuer, audience: provider.resource }, route);
       await gate.ready();
       const token = await provider.token();
       const res = await request(gate.app).get("/orders").set("Authorization", `Bearer ${token}`);
@@ -168,7 +126,7 @@ describe("issuerUrl against hand-made discovery documents", () => {
       jwks_uri: keys.jwksUri,
     });
     for (const [, makeGate] of FRAMEWORKS) {
-      const gate = makeGate({ issuerUrl: iss });
+      const gate = makeGate({ issuerUrl: iss }, route);
       await gate.ready();
       const res = await request(gate.app).get("/orders").set("Authorization", tokenOf(iss));
       expect([res.status, res.body]).toEqual([200, { sub: "2f190942-c269-4124-93d7-5a7fa90144c9", iss }]);
@@ -188,7 +146,7 @@ describe("issuerUrl against hand-made discovery documents", () => {
     const other = `${issuer.server.url}/tenant-evil`;
     issuer.documents.set("/tenant-b/.well-known/openid-configuration", { issuer: other, jwks_uri: keys.jwksUri });
     for (const [, makeGate] of FRAMEWORKS) {
-      const gate = makeGate({ issuerUrl: iss, jwksFetch: { retryAfterFailureMs: 0 } });
+      const gate = makeGate({ issuerUrl: iss, jwksFetch: { retryAfterFailureMs: 0 } }, route);
       const error = await gate.ready().catch((caught: unknown) => caught);
       expect(error).toBeInstanceOf(KeySetError);
       expect((error as Error).message).toContain(`names the issuer "${other}", not "${iss}"`);
@@ -232,7 +190,7 @@ describe("issuerUrl against hand-made discovery documents", () => {
   it("answers 450 for a token of another issuer, with the document's keys", async () => {
     const iss = `${issuer.server.url}/tenant-e`;
     issuer.documents.set("/tenant-e/.well-known/openid-configuration", { issuer: iss, jwks_uri: keys.jwksUri });
-    const gate = FRAMEWORKS[0]![1]({ issuerUrl: iss });
+    const gate = FRAMEWORKS[0]![1]({ issuerUrl: iss }, route);
     const res = await request(gate.app)
       .get("/orders")
       .set("Authorization", tokenOf(`${iss}-other`));

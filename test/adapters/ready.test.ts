@@ -1,53 +1,13 @@
-import type { RequestListener } from "node:http";
-import express from "express";
-import express4 from "express4";
-import Koa from "koa";
-import Koa2 from "koa2";
 import request from "supertest";
-import { createVerifier, KeySetError, type VerifierOptions } from "bearer-gate";
-import * as expressGate from "bearer-gate/express";
-import * as koaGate from "bearer-gate/koa";
+import { createVerifier, KeySetError, type AuthContext, type VerifierOptions } from "bearer-gate";
 import { BODY_980 } from "../fixtures/catalogue.js";
+import { FRAMEWORKS } from "./frameworks.js";
 import { JwksServer, makeKey, type Mode, type TestKey } from "../fixtures/jwks-server.js";
 import { cognitoAccessClaims, HMAC_SECRET, signRs256 } from "../fixtures/tokens.js";
 
 // ready(): the keys at hand before the first request, or a start-up error that names the URL and
 // the cause; and Retry-After on the 503 a key outage answers.
-interface Gate {
-  readonly app: RequestListener;
-  ready(): Promise<void>;
-}
-type MakeGate = (options: VerifierOptions) => Gate;
-
-function expressGateApp(factory: typeof express): MakeGate {
-  return (options) => {
-    const app = factory();
-    const gate = expressGate.requireToken(options);
-    app.use(gate);
-    app.get("/", (req, res) => res.json({ sub: req.auth.claims.sub }));
-    return { app, ready: gate.ready };
-  };
-}
-
-function koaGateApp(Framework: typeof Koa): MakeGate {
-  return (options) => {
-    const app = new Framework();
-    const gate = koaGate.requireToken(options);
-    app.use(gate);
-    app.use((ctx) => {
-      ctx.body = { sub: ctx.state.auth.claims.sub };
-    });
-    const callback = app.callback();
-    return { app: (req, res) => void callback(req, res), ready: gate.ready };
-  };
-}
-
-const FRAMEWORKS: [string, MakeGate][] = [
-  ["Express 5", expressGateApp(express)],
-  ["Express 4", expressGateApp(express4)],
-  ["Koa 3", koaGateApp(Koa)],
-  ["Koa 2", koaGateApp(Koa2)],
-];
+const route = { answer: (auth: AuthContext) => ({ sub: auth.claims.sub }) };
 
 let key: TestKey;
 let server: JwksServer;
@@ -74,7 +34,7 @@ const token = (): string =>
 describe.each(FRAMEWORKS)("%s: ready() and Retry-After", (_name, makeGate) => {
   it("ready() downloads the key set before the first request, which then waits for nothing", async () => {
     const before = server.requests;
-    const gate = makeGate(options());
+    const gate = makeGate(options(), route);
     await gate.ready();
     expect(server.requests).toBe(before + 1);
     const res = await request(gate.app).get("/").set("Authorization", token());
@@ -83,7 +43,7 @@ describe.each(FRAMEWORKS)("%s: ready() and Retry-After", (_name, makeGate) => {
 
   it("ready() rejects with a KeySetError naming the URL and the cause when the key server refuses", async () => {
     await server.down();
-    const gate = makeGate(options());
+    const gate = makeGate(options(), route);
     const error = await gate.ready().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(KeySetError);
     expect((error as KeySetError).message).toContain(server.jwksUri);
@@ -92,7 +52,7 @@ describe.each(FRAMEWORKS)("%s: ready() and Retry-After", (_name, makeGate) => {
 
   it("a key outage answers 503 with Retry-After: whole seconds until the next download may be tried", async () => {
     await server.down();
-    const gate = makeGate(options({ jwksFetch: { retryAfterFailureMs: 4_000 } }));
+    const gate = makeGate(options({ jwksFetch: { retryAfterFailureMs: 4_000 } }), route);
     const first = await request(gate.app).get("/").set("Authorization", token());
     const second = await request(gate.app).get("/").set("Authorization", token());
     for (const res of [first, second]) {
