@@ -27,11 +27,6 @@ const SCOPE_STRINGS = new Map<string, readonly string[]>();
 const MAX_SCOPE_STRINGS = 256;
 const MAX_KEPT_SCOPE_CHARS = 1024;
 
-/** A space- or comma-delimited scope string as a list (split once per distinct string, bounded). */
-export function scopeStringList(claim: string): readonly string[] {
-  return scopeString(claim);
-}
-
 function scopeString(claim: string): readonly string[] {
   const known = SCOPE_STRINGS.get(claim);
   if (known !== undefined) return known;

@@ -8,7 +8,7 @@ import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import { normalizeOptions, type KeySource, type Policy, type VerifierOptions } from "./options.js";
-import { parseGroups, parseScopes, scopeStringList } from "./scopes.js";
+import { parseGroups, parseScopes } from "./scopes.js";
 import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./signature.js";
 import type { AuthContext, Claims, JwtHeader } from "./types.js";
 
@@ -248,8 +248,9 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 // what getScopes found: a list of strings or a delimited string, or a 980 that says what came
 function serverScopes(value: unknown): readonly string[] {
-  if (typeof value === "string") return scopeStringList(value);
-  if (Array.isArray(value) && value.every((scope) => typeof scope === "string")) return parseScopes(value);
+  if (typeof value === "string" || (Array.isArray(value) && value.every((scope) => typeof scope === "string"))) {
+    return parseScopes(value);
+  }
   const got = Array.isArray(value) ? "a list holding something other than strings" : typeof value;
   throw new TokenError("internal_error", undefined, {
     cause: new Error(`getScopes returned ${got}, not a list of scopes or a delimited string`),

@@ -2,7 +2,7 @@ import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
 import { KeySetError, quote, TokenError } from "../errors.js";
 import type { JwtHeader } from "../types.js";
-import { fetchJson } from "./fetch.js";
+import { fetchJson, type FetchLimits } from "./fetch.js";
 
 /** How the key set is fetched and cached; every field has a default. */
 export interface JwksFetchOptions {
@@ -64,16 +64,17 @@ export class JwksKeys {
   #generation = 0;
   #fingerprint = "";
   #lastFailure: unknown;
+  readonly #limits: FetchLimits;
 
   constructor(settings: JwksSettings) {
     this.#settings = settings;
     this.#refetchBudget = settings.refetchesPerMinute;
-    const limits = { timeoutMs: settings.timeoutMs, maxResponseBytes: settings.maxResponseBytes };
+    this.#limits = { timeoutMs: settings.timeoutMs, maxResponseBytes: settings.maxResponseBytes };
     this.#client = new jwksRsa.JwksClient({
       jwksUri: settings.uri,
       cache: false, // ours, below: jwks-rsa's cache keeps PEM strings and cannot serve stale keys
       rateLimit: false,
-      fetcher: async () => verifyingKeysOnly(await fetchJson(await this.#locate(), limits)),
+      fetcher: async () => verifyingKeysOnly(await fetchJson(await this.#locate(), this.#limits)),
     });
   }
 
@@ -82,14 +83,13 @@ export class JwksKeys {
   async #locate(): Promise<string> {
     const issuer = this.#settings.discoveryIssuer;
     if (issuer === undefined) return this.#settings.uri;
-    const limits = { timeoutMs: this.#settings.timeoutMs, maxResponseBytes: this.#settings.maxResponseBytes };
     let document: unknown;
     try {
-      document = await fetchJson(this.#settings.uri, limits);
+      document = await fetchJson(this.#settings.uri, this.#limits);
     } catch (error) {
       // RFC 8414 servers that publish no OpenID configuration
       if ((error as { status?: unknown }).status !== 404) throw error;
-      document = await fetchJson(authorizationServerMetadataUrl(issuer), limits);
+      document = await fetchJson(authorizationServerMetadataUrl(issuer), this.#limits);
     }
     return jwksUriOf(document, issuer);
   }
