@@ -12,9 +12,9 @@ const { errorResponse, TokenError } = require("bearer-gate");
 /** Builds both demo apps and the example requests each answers. Call close() when done. */
 async function createDemo() {
   // Express: Amazon Cognito-shaped RS256 tokens from a local JWKS
-  const issuer = await createTestIssuer();
+  const issuer = await createTestIssuer({ clientId: "demo-web" });
   const expressApp = express();
-  expressApp.use(expressGate.requireToken(issuer.cognitoOptions({ clientId: "demo-web" })));
+  expressApp.use(expressGate.requireToken(issuer.cognitoOptions()));
   expressApp.get("/me", (req, res) =>
     res.json({ sub: req.auth.claims.sub, scopes: req.auth.scopes, expiresIn: req.auth.expiresIn }),
   );

@@ -2,10 +2,38 @@ import { generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { TokenUse, VerifierOptions } from "../src/index.js";
+import type { CognitoOptions, TokenUse, VerifierOptions } from "../src/index.js";
 
 /** Claims to set or override in a test token; `expiresIn` (seconds from now, may be negative) sets `exp`. */
-export type TestClaims = Record<string, unknown> & { expiresIn?: number };
+export type TestClaims = Record<string, unknown> & { expiresIn?: number | undefined };
+
+/**
+ * Claims of a test issuer's token; besides `expiresIn`, `clientId` (not a claim) sets this token's
+ * `client_id` (an access token) or `aud` (an ID token) in place of the issuer's.
+ */
+export type CognitoTestClaims = TestClaims & { clientId?: string | undefined };
+
+/** Options of `createTestIssuer`. */
+export interface TestIssuerOptions {
+  /** The pretend pool id; default `us-east-1_BearerGate`. */
+  userPoolId?: string | undefined;
+  /** The app client its tokens are for; default `bearer-gate-test-client`. */
+  clientId?: string | undefined;
+}
+
+/** Options of `issuer.cognitoOptions()`: which clients and token kind to accept, plus any verifier option. */
+export type TestCognitoOptions = {
+  /** The client id(s) the verifier accepts; default the issuer's own `clientId`. Never changes the issuer. */
+  clientId?: string | readonly string[] | undefined;
+  /** Default `"access"`. */
+  tokenUse?: TokenUse | undefined;
+} & Omit<VerifierOptions, "cognito">;
+
+/** Options of `hmacTokens`. */
+export interface HmacTokensOptions {
+  /** The `aud` of the tokens, and the audience `options()` accepts; default `bearer-gate-test-audience`. */
+  audience?: string | undefined;
+}
 
 interface SigningKey {
   readonly kid: string;
@@ -21,18 +49,23 @@ export interface TestIssuer {
   readonly issuer: string;
   /** Where its JWKS is served, on 127.0.0.1. */
   readonly jwksUri: string;
-  /** The app client its tokens are for; `cognitoOptions({ clientId })` changes it. */
-  clientId: string;
+  /**
+   * The app client its tokens are for (`client_id` of access tokens, `aud` of ID tokens), fixed at
+   * `createTestIssuer({ clientId })`; a token may name another with `accessToken({ clientId })`.
+   */
+  readonly clientId: string;
   /** How many times the JWKS was fetched. */
   readonly jwksRequests: number;
-  /** Verifier options for this pool (`cognito` and a `jwksUri` pointing here), plus any you add. */
-  cognitoOptions(
-    options?: { clientId?: string; tokenUse?: TokenUse } & Omit<VerifierOptions, "cognito">,
-  ): VerifierOptions;
+  /**
+   * Verifier options for this pool (`cognito` and a `jwksUri` pointing here), plus any you add. By
+   * default they accept the issuer's own `clientId`; `{ clientId }` names the clients to accept
+   * instead, and changes nothing about the tokens the issuer mints.
+   */
+  cognitoOptions(options?: TestCognitoOptions): VerifierOptions & { cognito: CognitoOptions };
   /** A Cognito-shaped access token, valid for an hour unless `expiresIn` says otherwise. */
-  accessToken(claims?: TestClaims): string;
+  accessToken(claims?: CognitoTestClaims): string;
   /** A Cognito-shaped ID token for `clientId` (or the `aud` you give). */
-  idToken(claims?: TestClaims): string;
+  idToken(claims?: CognitoTestClaims): string;
   /** Signs with a new key; the old one is still served until `retire()`. Resolves to the new `kid`. */
   rotate(): Promise<string>;
   /** Stops serving every key but the current one. */
@@ -45,12 +78,12 @@ export interface TestIssuer {
  * Starts a test issuer: a JWKS server on 127.0.0.1 (random port) and Cognito-shaped tokens signed by
  * it, for your own tests. Close it when done.
  * @example
- * const issuer = await createTestIssuer();
- * app.use(requireToken(issuer.cognitoOptions({ clientId: "web" })));
+ * const issuer = await createTestIssuer({ clientId: "web" });
+ * app.use(requireToken(issuer.cognitoOptions()));
  * const token = issuer.accessToken({ scope: "posts users", sub: "u1" });
  * await issuer.close();
  */
-export async function createTestIssuer(options: { userPoolId?: string; clientId?: string } = {}): Promise<TestIssuer> {
+export async function createTestIssuer(options: TestIssuerOptions = {}): Promise<TestIssuer> {
   const userPoolId = options.userPoolId ?? "us-east-1_BearerGate";
   const region = userPoolId.split("_")[0] ?? "us-east-1";
   const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
@@ -70,24 +103,24 @@ export async function createTestIssuer(options: { userPoolId?: string; clientId?
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${userPoolId}/.well-known/jwks.json`;
   const current = (): SigningKey => keys[keys.length - 1] as SigningKey;
+  const clientId = options.clientId ?? "bearer-gate-test-client";
 
   const testIssuer: TestIssuer = {
     userPoolId,
     issuer,
     jwksUri,
-    clientId: options.clientId ?? "bearer-gate-test-client",
+    clientId,
     get jwksRequests() {
       return requests;
     },
-    cognitoOptions({ clientId, tokenUse, ...rest } = {}) {
-      if (clientId !== undefined) testIssuer.clientId = clientId;
-      return { ...rest, cognito: { userPoolId, clientId: testIssuer.clientId, tokenUse }, jwksUri };
+    cognitoOptions({ clientId: accepted = clientId, tokenUse, ...rest } = {}) {
+      return { ...rest, cognito: { userPoolId, clientId: accepted, tokenUse }, jwksUri };
     },
     accessToken(claims = {}) {
-      return signRs256(current(), cognitoClaims(issuer, "access", testIssuer.clientId, claims));
+      return signRs256(current(), cognitoClaims(issuer, "access", clientId, claims));
     },
     idToken(claims = {}) {
-      return signRs256(current(), cognitoClaims(issuer, "id", testIssuer.clientId, claims));
+      return signRs256(current(), cognitoClaims(issuer, "id", clientId, claims));
     },
     rotate() {
       keys = [...keys, newKey()];
@@ -117,11 +150,13 @@ export interface HmacTokens {
   options(extra?: Omit<VerifierOptions, "secret">): VerifierOptions;
 }
 
-/** HMAC tokens shaped like the API's own, for tests. */
-export function hmacTokens(
-  secret: string,
-  { audience = "bearer-gate-test-audience" }: { audience?: string } = {},
-): HmacTokens {
+/**
+ * HMAC tokens shaped like the API's own, for tests. Their claims are those of the API's access and
+ * refresh tokens: `uid` (the user's id, 2), `lid` (the login session's, 31), `atid` (the access-token
+ * record that holds the scopes, 36), `type: "user"`, `token_type` and a `jti`; override any of them.
+ */
+export function hmacTokens(secret: string, options: HmacTokensOptions = {}): HmacTokens {
+  const audience = options.audience ?? "bearer-gate-test-audience";
   const sign = (kind: "access" | "refresh", { expiresIn, ...claims }: TestClaims): string => {
     const now = Math.floor(Date.now() / 1000);
     const jti = `2-${now}-${kind}-${randomUUID()}`;
@@ -155,8 +190,9 @@ function cognitoClaims(
   issuer: string,
   use: "access" | "id",
   clientId: string,
-  { expiresIn = 3600, ...claims }: TestClaims,
+  { expiresIn = 3600, clientId: tokenClient, ...claims }: CognitoTestClaims,
 ): Record<string, unknown> {
+  const client = tokenClient ?? clientId;
   const now = Math.floor(Date.now() / 1000);
   const common = {
     sub: "2f190942-c269-4124-93d7-5a7fa90144c9",
@@ -171,10 +207,10 @@ function cognitoClaims(
   };
   // every claim Cognito puts in each kind of token
   return use === "access"
-    ? { ...common, client_id: clientId, scope: "aws.cognito.signin.user.admin", username: "test-user", ...claims }
+    ? { ...common, client_id: client, scope: "aws.cognito.signin.user.admin", username: "test-user", ...claims }
     : {
         ...common,
-        aud: clientId,
+        aud: client,
         email_verified: true,
         "cognito:username": "test-user",
         email: "test-user@example.com",

@@ -6,7 +6,7 @@ import { createApp } from "./app.js";
 describe("the Express + Cognito example", () => {
   let issuer: TestIssuer;
   beforeAll(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ clientId: "web" });
     jest.spyOn(console, "log").mockImplementation(() => undefined); // the example logs refusals
   });
   afterAll(async () => {
@@ -14,7 +14,7 @@ describe("the Express + Cognito example", () => {
     await issuer.close();
   });
 
-  const app = () => createApp(issuer.cognitoOptions({ clientId: "web" }));
+  const app = () => createApp(issuer.cognitoOptions());
 
   it("serves the signed-in user", async () => {
     const res = await request(app())

@@ -107,9 +107,9 @@ import { createVerifier } from "bearer-gate";
 import { createTestIssuer, hmacTokens } from "bearer-gate/testing";
 
 test("the testing kit verifies under this runner", async () => {
-  const issuer = await createTestIssuer();
+  const issuer = await createTestIssuer({ clientId: "web" });
   try {
-    const auth = await createVerifier(issuer.cognitoOptions({ clientId: "web" })).verifyToken(issuer.accessToken({ scope: "posts" }));
+    const auth = await createVerifier(issuer.cognitoOptions()).verifyToken(issuer.accessToken({ scope: "posts" }));
     assert.deepEqual(auth.scopes, ["posts"]);
     const hmac = hmacTokens("a-secret-for-the-runner-test-1234");
     assert.equal((await createVerifier(hmac.options()).verifyToken(hmac.access())).claims.token_type, "access");

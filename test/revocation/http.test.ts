@@ -45,7 +45,7 @@ function expressInstance(list: Partial<RevocationListOptions> = {}): Promise<Ins
   const app = express();
   app.use(
     expressToken({
-      ...issuer.cognitoOptions({ clientId: "web" }),
+      ...issuer.cognitoOptions(),
       isRevoked: revocations.isRevoked,
       onFailure: (error) => instance.refused.push(error),
     }),
@@ -66,7 +66,7 @@ function koaInstance(list: Partial<RevocationListOptions> = {}): Promise<Instanc
   const app = new Koa();
   app.use(
     koaToken({
-      ...issuer.cognitoOptions({ clientId: "web" }),
+      ...issuer.cognitoOptions(),
       isRevoked: revocations.isRevoked,
       onFailure: (error) => instance.refused.push(error),
     }),
@@ -100,7 +100,7 @@ const originJti = (token: string): string =>
 
 beforeAll(async () => {
   redis = await RedisServer.start();
-  issuer = await createTestIssuer();
+  issuer = await createTestIssuer({ clientId: "web" });
   ioredis = new Redis(redis.url);
   ioredis.on("error", (error) => clientErrors.push(error)); // the clients' own rule: listen to "error"
   nodeRedis = createClient({ url: redis.url });

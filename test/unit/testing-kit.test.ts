@@ -14,12 +14,12 @@ const decode = (token: string): [Record<string, unknown>, Record<string, unknown
 describe("createTestIssuer", () => {
   let issuer: TestIssuer;
   beforeEach(async () => {
-    issuer = await createTestIssuer();
+    issuer = await createTestIssuer({ clientId: "web" });
   });
   afterEach(() => issuer.close());
 
   it("mints Cognito-shaped access tokens that its own options accept", async () => {
-    const verifier = createVerifier(issuer.cognitoOptions({ clientId: "web" }));
+    const verifier = createVerifier(issuer.cognitoOptions());
     const token = issuer.accessToken({ scope: "posts users", sub: "u1" });
     const auth = await verifier.verifyToken(token);
     expect(auth.scopes).toEqual(["posts", "users"]);
@@ -48,7 +48,7 @@ describe("createTestIssuer", () => {
   });
 
   it("mints expired tokens and ID tokens on request", async () => {
-    const verifier = createVerifier(issuer.cognitoOptions({ clientId: "web" }));
+    const verifier = createVerifier(issuer.cognitoOptions());
     expect(await rejectionOf(verifier.verifyToken(issuer.accessToken({ expiresIn: -60 })))).toMatchObject({
       reason: "expired",
     });
@@ -57,6 +57,36 @@ describe("createTestIssuer", () => {
     expect(await rejectionOf(verifier.verifyToken(idToken))).toMatchObject({ reason: "wrong_token_use" });
     const ids = createVerifier(issuer.cognitoOptions({ tokenUse: "id" }));
     await expect(ids.verifyToken(issuer.idToken({ aud: "web" }))).resolves.toBeDefined();
+  });
+
+  it("cognitoOptions never changes the client the issuer mints for: a token minted first is accepted", async () => {
+    const first = issuer.accessToken(); // before any options exist, as in a test file's first lines
+    const others = issuer.cognitoOptions({ clientId: ["ios", "android"] });
+    expect(issuer.clientId).toBe("web");
+    expect(others.cognito.clientId).toEqual(["ios", "android"]);
+    expect(decode(issuer.accessToken())[1]["client_id"]).toBe("web");
+    await expect(createVerifier(issuer.cognitoOptions()).verifyToken(first)).resolves.toBeDefined();
+    expect(await rejectionOf(createVerifier(others).verifyToken(first))).toMatchObject({ reason: "wrong_audience" });
+    // a token may name another client
+    const ios = issuer.accessToken({ clientId: "ios" });
+    expect(decode(ios)[1]["client_id"]).toBe("ios");
+    expect(decode(issuer.idToken({ clientId: "ios" }))[1]["aud"]).toBe("ios");
+    await expect(createVerifier(others).verifyToken(ios)).resolves.toBeDefined();
+  });
+
+  it("takes options given as undefined, as exactOptionalPropertyTypes code passes them from the environment", async () => {
+    const unset: string | undefined = undefined;
+    const defaults = await createTestIssuer({ clientId: unset, userPoolId: unset });
+    try {
+      expect([defaults.clientId, defaults.userPoolId]).toEqual(["bearer-gate-test-client", "us-east-1_BearerGate"]);
+      const options = defaults.cognitoOptions({ clientId: unset, tokenUse: undefined });
+      expect(options.cognito.clientId).toBe("bearer-gate-test-client");
+      await expect(
+        createVerifier(options).verifyToken(defaults.accessToken({ expiresIn: unset })),
+      ).resolves.toBeDefined();
+    } finally {
+      await defaults.close();
+    }
   });
 
   it("rotates to a new key while still serving the old one until retired", async () => {
