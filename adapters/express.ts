@@ -12,6 +12,8 @@ import {
   TokenError,
   type AuthContext,
   type Claims,
+  type CognitoClaims,
+  type CognitoOptions,
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
@@ -28,51 +30,66 @@ declare global {
   }
 }
 
-/** `requireToken` options: the verifier's, plus how failures are answered and observed. */
-export interface ExpressOptions extends VerifierOptions<Request> {
+/**
+ * `requireToken` options: the verifier's, plus how failures are answered and observed. `C` types
+ * your claims, as in `AuthContext<C>`.
+ */
+export interface ExpressOptions<C extends object = Claims> extends VerifierOptions<Request, C> {
   /** Default `true`: answer failures here. `false`: pass the `TokenError` to `next(err)`. */
   respond?: boolean | undefined;
   /** Called for every refused request (scope guards' too), with the `TokenError`; never with the token. */
   onFailure?: ((error: TokenError, req: Request) => void) | undefined;
   /** Called for every request let through, with its auth context. */
-  onSuccess?: ((auth: AuthContext, req: Request) => void) | undefined;
+  onSuccess?: ((auth: AuthContext<C>, req: Request) => void) | undefined;
 }
 
-type Handling = Required<Pick<ExpressOptions, "respond">> & Pick<ExpressOptions, "onFailure">;
+type Handling = { respond: boolean; onFailure: ExpressOptions["onFailure"] };
 const ANSWER: Handling = { respond: true, onFailure: undefined };
 // how the requireToken a request passed answers failures, so the scope guards after it do the same
 // what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
 const HANDLING = Symbol.for("bearer-gate.handling");
 type Handled = { [HANDLING]?: Handling };
 
-/** What `requireToken` returns: the middleware, and `ready()` to await before listening. */
-export type TokenMiddleware = RequestHandler & {
+/** What `requireToken` returns: the middleware, `ready()` to await before listening, and `auth(req)`. */
+export type TokenMiddleware<C extends object = Claims> = RequestHandler & {
   /**
    * Resolves once the keys are at hand (the key set downloaded, holding a usable key); rejects
    * with a `KeySetError` naming the URL and the cause. `await gate.ready()` before `app.listen()`.
    */
   readonly ready: () => Promise<void>;
+  /**
+   * `req.auth`, typed with this gate's claims (`CognitoClaims` for `cognito`, or your `C`). Throws a
+   * `TokenError` (`missing_token`, 401) for a request that no `requireToken` let through, which
+   * `authErrorHandler()` answers like the middleware.
+   */
+  readonly auth: (req: Request) => AuthContext<C>;
 };
 
 /**
  * Verifies the request's bearer token and stores the auth context on `req.auth`; with no options it
  * reads the environment (`JWT_SECRET`, `COGNITO_USER_POOL_ID`, ...). A bad option throws here, at startup.
+ * With `cognito`, `gate.auth(req)` types the claims as `CognitoClaims`; `requireToken<MyClaims>()`
+ * types them as yours.
  * @example app.use(requireToken({ cognito: { userPoolId: "sa-east-1_6ygLpRK0e", clientId: "web" } }));
  */
-export function requireToken(options?: ExpressOptions): TokenMiddleware {
+export function requireToken<C extends object = CognitoClaims>(
+  options: ExpressOptions<C> & { cognito: CognitoOptions | readonly CognitoOptions[] },
+): TokenMiddleware<C>;
+export function requireToken<C extends object = Claims>(options?: ExpressOptions<C>): TokenMiddleware<C>;
+export function requireToken<C extends object>(options?: ExpressOptions<C>): TokenMiddleware<C> {
   const {
     respond = true,
     onFailure,
     onSuccess,
     ...verifierOptions
-  }: ExpressOptions = options ?? optionsFromEnv(process.env);
+  }: ExpressOptions<C> = options ?? optionsFromEnv(process.env);
   checkHooks(onFailure, onSuccess);
-  const gate = createGate<Request>(verifierOptions);
+  const gate = createGate<Request, C>(verifierOptions);
   const handling: Handling = { respond, onFailure };
-  function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext | undefined): void {
+  function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext<C> | undefined): void {
     if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
-      req.auth = auth;
+      req.auth = auth as AuthContext; // C only adds to Claims what the caller says its tokens hold
       if (onSuccess !== undefined) observe(() => onSuccess(auth, req));
     }
     next(); // outside any try, so a handler's own error is never reported as an auth error
@@ -81,7 +98,7 @@ export function requireToken(options?: ExpressOptions): TokenMiddleware {
   // the answer has to wait, the promise is handled here and never rejects (Express 4 ignores it).
   const middleware: RequestHandler = function requireToken(req, res, next) {
     (req as Handled)[HANDLING] = handling;
-    let answer: AuthContext | undefined | Promise<AuthContext | undefined>;
+    let answer: AuthContext<C> | undefined | Promise<AuthContext<C> | undefined>;
     try {
       answer = gate.authenticateNow(req, readAuthorization(req));
     } catch (error) {
@@ -93,7 +110,16 @@ export function requireToken(options?: ExpressOptions): TokenMiddleware {
       (error: unknown) => fail(error, req, res, next),
     );
   };
-  return Object.assign(middleware, { ready: () => gate.verifier.ready() });
+  return Object.assign(middleware, {
+    ready: () => gate.verifier.ready(),
+    auth: (req: Request) => authOf(req) as AuthContext<C>,
+  });
+}
+
+function authOf(req: Request): AuthContext {
+  const auth = req.auth as AuthContext | undefined;
+  if (auth === undefined) throw new TokenError("missing_token");
+  return auth;
 }
 
 /** Lets the request through only if its token has every listed scope; else 403 with the missing ones. */
@@ -131,11 +157,15 @@ export function requireGroup(...groups: string[]): RequestHandler {
  * a user name (`isUserToken`); `isUser` replaces the rule. A throw, or an answer that is not a
  * boolean, answers 980.
  */
-export function requireUser(isUser: (claims: Claims) => boolean = isUserToken): RequestHandler {
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- C types the predicate's claims: requireUser<MyClaims>((claims) => ...)
+export function requireUser<C extends object = Claims>(
+  isUser: (claims: Claims & C) => boolean = isUserToken,
+): RequestHandler {
   if (typeof isUser !== "function") {
     throw new ConfigError("`requireUser()` takes a predicate `(claims) => boolean`, or nothing for the default rule.");
   }
-  return guard((auth) => (userVerdict(isUser, auth.claims) ? undefined : new TokenError("user_required")));
+  const judge = isUser as (claims: Claims) => boolean; // C: the caller's word about its claims
+  return guard((auth) => (userVerdict(judge, auth.claims) ? undefined : new TokenError("user_required")));
 }
 
 function scopeGuard(required: readonly string[], mode: ScopeMode): RequestHandler {

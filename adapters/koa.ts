@@ -1,4 +1,4 @@
-import type { Context, Middleware, Next } from "koa";
+import type { Context, DefaultState, Middleware, Next } from "koa";
 import {
   ConfigError,
   errorResponse,
@@ -12,6 +12,8 @@ import {
   TokenError,
   type AuthContext,
   type Claims,
+  type CognitoClaims,
+  type CognitoOptions,
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
@@ -25,30 +27,42 @@ declare module "koa" {
   }
 }
 
-/** `requireToken` options: the verifier's, plus how failures are answered and observed. */
-export interface KoaOptions extends VerifierOptions<Context> {
+/**
+ * `requireToken` options: the verifier's, plus how failures are answered and observed. `C` types
+ * your claims, as in `AuthContext<C>`.
+ */
+export interface KoaOptions<C extends object = Claims> extends VerifierOptions<Context, C> {
   /** Default `true`: answer failures here. `false`: throw the `TokenError` for the app's own error middleware. */
   respond?: boolean | undefined;
   /** Called for every refused request (scope guards' too), with the `TokenError`; never with the token. */
   onFailure?: ((error: TokenError, ctx: Context) => void) | undefined;
   /** Called for every request let through, with its auth context. */
-  onSuccess?: ((auth: AuthContext, ctx: Context) => void) | undefined;
+  onSuccess?: ((auth: AuthContext<C>, ctx: Context) => void) | undefined;
 }
 
-type Handling = Required<Pick<KoaOptions, "respond">> & Pick<KoaOptions, "onFailure">;
+type Handling = { respond: boolean; onFailure: KoaOptions["onFailure"] };
 const ANSWER: Handling = { respond: true, onFailure: undefined };
 // how the requireToken a request passed answers failures, so the scope guards after it do the same
 // what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
 const HANDLING = Symbol.for("bearer-gate.handling");
 type Handled = { [HANDLING]?: Handling };
 
-/** What `requireToken` returns: the middleware, and `ready()` to await before listening. */
-export type TokenMiddleware = Middleware & {
+/**
+ * What `requireToken` returns: the middleware (typed so that `app.use(gate)` gives the middleware
+ * chained after it `ctx.state.auth` with this gate's claims), `ready()` to await before listening,
+ * and `auth(ctx)`.
+ */
+export type TokenMiddleware<C extends object = Claims> = Middleware<DefaultState & { auth: AuthContext<C> }> & {
   /**
    * Resolves once the keys are at hand (the key set downloaded, holding a usable key); rejects
    * with a `KeySetError` naming the URL and the cause. `await gate.ready()` before `app.listen()`.
    */
   readonly ready: () => Promise<void>;
+  /**
+   * `ctx.state.auth`, typed with this gate's claims (`CognitoClaims` for `cognito`, or your `C`).
+   * Throws a `TokenError` (`missing_token`, 401) for a request no `requireToken` let through.
+   */
+  readonly auth: (ctx: Context) => AuthContext<C>;
 };
 
 /**
@@ -56,20 +70,24 @@ export type TokenMiddleware = Middleware & {
  * options it reads the environment (`JWT_SECRET`, `COGNITO_USER_POOL_ID`, ...). A bad option throws here, at startup.
  * @example app.use(requireToken({ secret: process.env.JWT_SECRET }));
  */
-export function requireToken(options?: KoaOptions): TokenMiddleware {
+export function requireToken<C extends object = CognitoClaims>(
+  options: KoaOptions<C> & { cognito: CognitoOptions | readonly CognitoOptions[] },
+): TokenMiddleware<C>;
+export function requireToken<C extends object = Claims>(options?: KoaOptions<C>): TokenMiddleware<C>;
+export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMiddleware<C> {
   const {
     respond = true,
     onFailure,
     onSuccess,
     ...verifierOptions
-  }: KoaOptions = options ?? optionsFromEnv(process.env);
+  }: KoaOptions<C> = options ?? optionsFromEnv(process.env);
   checkHooks(onFailure, onSuccess);
-  const gate = createGate<Context>(verifierOptions);
+  const gate = createGate<Context, C>(verifierOptions);
   const handling: Handling = { respond, onFailure };
-  function pass(ctx: Context, next: Next, auth: AuthContext | undefined): Promise<void> | undefined {
+  function pass(ctx: Context, next: Next, auth: AuthContext<C> | undefined): Promise<void> | undefined {
     if (ctx.headerSent) return undefined; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
-      ctx.state.auth = auth;
+      ctx.state.auth = auth as AuthContext; // C only adds to Claims what the caller says its tokens hold
       if (onSuccess !== undefined) observe(() => onSuccess(auth, ctx));
     }
     return next(); // outside any try, so a handler's own error is never reported as an auth error
@@ -77,7 +95,7 @@ export function requireToken(options?: KoaOptions): TokenMiddleware {
   // Not async: a cache hit or a key at hand goes on in the same tick, with no promise of its own.
   const middleware: Middleware = function requireToken(ctx: Context, next: Next) {
     (ctx as Handled)[HANDLING] = handling;
-    let answer: AuthContext | undefined | Promise<AuthContext | undefined>;
+    let answer: AuthContext<C> | undefined | Promise<AuthContext<C> | undefined>;
     try {
       answer = gate.authenticateNow(ctx, readAuthorization(ctx.req));
     } catch (error) {
@@ -89,7 +107,16 @@ export function requireToken(options?: KoaOptions): TokenMiddleware {
       (error: unknown) => fail(ctx, error),
     );
   };
-  return Object.assign(middleware, { ready: () => gate.verifier.ready() });
+  return Object.assign(middleware as Middleware<DefaultState & { auth: AuthContext<C> }>, {
+    ready: () => gate.verifier.ready(),
+    auth: (ctx: Context) => authOf(ctx) as AuthContext<C>,
+  });
+}
+
+function authOf(ctx: Context): AuthContext {
+  const auth = ctx.state.auth as AuthContext | undefined;
+  if (auth === undefined) throw new TokenError("missing_token");
+  return auth;
 }
 
 /** Lets the request through only if its token has every listed scope; else 403 with the missing ones. */
@@ -131,11 +158,15 @@ export function requireGroup(...groups: string[]): Middleware {
  * a user name (`isUserToken`); `isUser` replaces the rule. A throw, or an answer that is not a
  * boolean, answers 980.
  */
-export function requireUser(isUser: (claims: Claims) => boolean = isUserToken): Middleware {
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- C types the predicate's claims: requireUser<MyClaims>((claims) => ...)
+export function requireUser<C extends object = Claims>(
+  isUser: (claims: Claims & C) => boolean = isUserToken,
+): Middleware {
   if (typeof isUser !== "function") {
     throw new ConfigError("`requireUser()` takes a predicate `(claims) => boolean`, or nothing for the default rule.");
   }
-  return guard((auth) => (userVerdict(isUser, auth.claims) ? undefined : new TokenError("user_required")));
+  const judge = isUser as (claims: Claims) => boolean; // C: the caller's word about its claims
+  return guard((auth) => (userVerdict(judge, auth.claims) ? undefined : new TokenError("user_required")));
 }
 
 function scopeGuard(required: readonly string[], mode: ScopeMode): Middleware {

@@ -33,6 +33,7 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
   if (policy.audiences !== undefined && !matchesAny(claims.aud, policy.audiences)) {
     refuse("wrong_audience", "no aud member is allowed");
   }
+  if (policy.tokenUse !== undefined) checkCognitoShape(claims);
   if (policy.clientIds !== undefined) {
     // Cognito access tokens name their app client in client_id; ID tokens in aud
     const client = claims["token_use"] === "id" ? claims.aud : claims["client_id"];
@@ -72,6 +73,22 @@ function checkKind(claims: Partial<Claims>, policy: ClaimRules): void {
     if (use === "id") refuse("wrong_token_use", "token_use is id");
   } else if (wanted === "any" ? use !== "access" && use !== "id" : use !== wanted) {
     refuse("wrong_token_use", `token_use ${quote(use)} is not ${wanted}`);
+  }
+}
+
+// What `CognitoClaims` promises: true of every token a Cognito verifier lets through
+const COGNITO_STRINGS = ["client_id", "username", "cognito:username", "scope", "origin_jti", "event_id"];
+function checkCognitoShape(claims: Partial<Claims>): void {
+  if (typeof claims.sub !== "string") refuse("malformed_token", "a Cognito token without a sub");
+  for (const name of COGNITO_STRINGS) {
+    const value = claims[name];
+    if (value !== undefined && typeof value !== "string") refuse("malformed_token", `${name} is not a string`);
+  }
+  const authTime = claims["auth_time"];
+  if (authTime !== undefined && typeof authTime !== "number") refuse("malformed_token", "auth_time is not a number");
+  const groups = claims["cognito:groups"];
+  if (groups !== undefined && !(Array.isArray(groups) && groups.every((group) => typeof group === "string"))) {
+    refuse("malformed_token", "cognito:groups is not a list of strings");
   }
 }
 

@@ -167,7 +167,11 @@ export class TokenError extends Error {
    */
   readonly retryAfter: number | undefined;
 
-  constructor(reason: Reason, params?: readonly string[], options?: { cause?: unknown; retryAfter?: number }) {
+  constructor(
+    reason: Reason,
+    params?: readonly string[],
+    options?: { cause?: unknown; retryAfter?: number | undefined },
+  ) {
     const row = REASONS[reason];
     super(MESSAGES[row.code], options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "TokenError";

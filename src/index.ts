@@ -22,7 +22,9 @@ export type {
   ClaimMatcher,
   ScopeSource,
   VerifierOptions,
+  CognitoVerifierOptions,
 } from "./options.js";
 export type { CognitoOptions, TokenUse } from "./keys/cognito.js";
 export type { JwksFetchOptions } from "./keys/jwks.js";
-export type { AuthContext, Claims, JwtHeader, JsonValue } from "./types.js";
+export type { AuthContext, Claims, CognitoClaims, JwtHeader, JsonValue } from "./types.js";
+export type { TokenCacheOptions } from "./cache.js";

@@ -22,8 +22,12 @@ export type ScopeSource = string | readonly string[];
 /** A required claim: the exact value it must have, or a predicate it must pass. */
 export type ClaimMatcher = string | number | boolean | null | ((value: unknown) => boolean);
 
-/** Options of `createVerifier`, `requireToken` (Express) and `requireToken` (Koa). */
-export interface VerifierOptions<Request = unknown> {
+/**
+ * Options of `createVerifier`, `requireToken` (Express) and `requireToken` (Koa). `Request` is what
+ * `getToken` and `getScopes` are handed (the adapters' `req` / `ctx`); `C` your claims' types, as
+ * in `AuthContext<C>`.
+ */
+export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   /**
    * HMAC secret (string or Buffer). Algorithms default to `["HS256"]`. RFC 7518 §3.2: at least as
    * many bytes as the hash, 32 for HS256, 48 for HS384, 64 for HS512 (`openssl rand -base64 48`).
@@ -71,7 +75,7 @@ export interface VerifierOptions<Request = unknown> {
    * comma-delimited string, or a promise of one. A throw, a rejection or a result of another type
    * answers 980, never a pass. `request` is the adapters' `req` / `ctx`; `undefined` for `verify()`.
    */
-  getScopes?: ((claims: Claims, request: Request | undefined) => ScopeSource | Promise<ScopeSource>) | undefined;
+  getScopes?: ((claims: Claims & C, request: Request | undefined) => ScopeSource | Promise<ScopeSource>) | undefined;
   /** The claim a user's groups are read from, for `requireGroup`. Default `"cognito:groups"`. */
   groupsClaim?: string | undefined;
   /** Longest token accepted, in characters; longer is refused before parsing. Default 8192. */
@@ -81,13 +85,18 @@ export interface VerifierOptions<Request = unknown> {
   /** Reads the token from the request (a cookie, a query parameter) in place of the header. */
   getToken?: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
   /** `true` refuses the token as `revoked`. Runs on every request. */
-  isRevoked?: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
+  isRevoked?: ((claims: Claims & C) => boolean | Promise<boolean>) | undefined;
   /**
    * The verified-token cache: on by default (10000 tokens, 48 MiB); `false` turns it off. A hit skips
    * the signature check only: the clock, required claims and `isRevoked` apply on every request.
    */
   tokenCache?: TokenCacheOptions | false | undefined;
 }
+
+/** Options with `cognito`: a verifier of Cognito tokens, whose claims are typed as `CognitoClaims`. */
+export type CognitoVerifierOptions<Request = unknown, C extends object = Claims> = VerifierOptions<Request, C> & {
+  cognito: CognitoOptions | readonly CognitoOptions[];
+};
 
 /** Where the keys come from, once checked. */
 export type KeySource =

@@ -7,17 +7,26 @@ import { decodeJwt, type DecodedJwt } from "./decode.js";
 import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
-import { normalizeOptions, type KeySource, type Policy, type VerifierOptions } from "./options.js";
+import {
+  normalizeOptions,
+  type CognitoVerifierOptions,
+  type KeySource,
+  type Policy,
+  type VerifierOptions,
+} from "./options.js";
 import { parseGroups, parseScopes } from "./scopes.js";
 import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./signature.js";
-import type { AuthContext, Claims, JwtHeader } from "./types.js";
+import type { AuthContext, Claims, CognitoClaims, JwtHeader } from "./types.js";
 
-/** Verifies bearer tokens against one policy. Every method rejects only with a `TokenError`. */
-export interface Verifier<Request = unknown> {
+/**
+ * Verifies bearer tokens against one policy. Every method rejects only with a `TokenError`. `C`
+ * types the claims of the auth contexts it resolves to (`CognitoClaims` for a Cognito verifier).
+ */
+export interface Verifier<C extends object = Claims, Request = unknown> {
   /** Verifies an `Authorization` header value (or the list of them); a missing header is `missing_token`. */
-  verify(authorization: string | readonly string[] | undefined): Promise<AuthContext>;
+  verify(authorization: string | readonly string[] | undefined): Promise<AuthContext<C>>;
   /** Verifies a bare token (no `Bearer` scheme). */
-  verifyToken(token: string): Promise<AuthContext>;
+  verifyToken(token: string): Promise<AuthContext<C>>;
   /**
    * What the adapters call once per request: reads the token with `getToken` when set, else from
    * `authorization`, and resolves to `undefined` for a request with no credentials when
@@ -26,7 +35,7 @@ export interface Verifier<Request = unknown> {
   authenticate(
     request: Request,
     authorization: string | readonly string[] | undefined,
-  ): Promise<AuthContext | undefined>;
+  ): Promise<AuthContext<C> | undefined>;
   /**
    * Resolves once the keys are at hand: at once for a `secret`; for a key set, once it is
    * downloaded and holds a usable key. Rejects with a `KeySetError` naming the URL and the cause.
@@ -45,13 +54,22 @@ interface Keys {
 
 /**
  * Checks the options (a bad one throws a `ConfigError` now, not at the first request) and returns
- * a verifier.
+ * a verifier. With `cognito`, its claims are typed as `CognitoClaims`; `createVerifier<MyClaims>()`
+ * adds your own claims' types (a promise about your tokens, not a check: `requiredClaims` checks).
  * @example
  * const verifier = createVerifier({ cognito: { userPoolId: "sa-east-1_6ygLpRK0e", clientId: "web" } });
  * const auth = await verifier.verify(req.headers.authorization);
  */
-export function createVerifier<Request = unknown>(options: VerifierOptions<Request>): Verifier<Request> {
-  return createGate(options).verifier;
+// two signatures for two defaults of C: with `cognito` the claims are CognitoClaims
+export function createVerifier<C extends object = CognitoClaims, Request = unknown>(
+  options: CognitoVerifierOptions<Request, C>,
+): Verifier<C, Request>;
+export function createVerifier<C extends object = Claims, Request = unknown>(
+  // eslint-disable-next-line @typescript-eslint/unified-signatures -- one signature cannot default C by the options given
+  options: VerifierOptions<Request, C>,
+): Verifier<C, Request>;
+export function createVerifier<C extends object, Request>(options: VerifierOptions<Request, C>): Verifier<C, Request> {
+  return createGate<Request, C>(options).verifier;
 }
 
 /** An answer now, or a promise of one that rejects only with a `TokenError`. */
@@ -62,17 +80,29 @@ type Now<T> = T | Promise<T>;
  * needed (a cache hit, a key at hand, no `isRevoked` store), so a request goes on in the same tick.
  * Internal: not exported from the package.
  */
-export interface Gate<Request> {
-  readonly verifier: Verifier<Request>;
+export interface Gate<Request, C extends object = Claims> {
+  readonly verifier: Verifier<C, Request>;
   /** As `verifier.authenticate`, but throws a `TokenError` or answers at once when it can. */
   authenticateNow(
     request: Request,
     authorization: string | readonly string[] | undefined,
-  ): Now<AuthContext | undefined>;
+  ): Now<AuthContext<C> | undefined>;
 }
 
 /** Checks the options, like `createVerifier`, and returns the verifier with the adapters' way in. */
-export function createGate<Request = unknown>(options: VerifierOptions<Request>): Gate<Request> {
+export function createGate<Request = unknown, C extends object = Claims>(
+  options: VerifierOptions<Request, C>,
+): Gate<Request, C> {
+  return typed<Request, C>(gateOf(options as VerifierOptions<Request>));
+}
+
+// `C` is the caller's word about its claims (like jose's jwtVerify<T>), checked by nothing: the gate
+// works on `Claims`, and its answers are handed out under the caller's type.
+function typed<Request, C extends object>(gate: Gate<Request>): Gate<Request, C> {
+  return gate as unknown as Gate<Request, C>;
+}
+
+function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   const policy = normalizeOptions(options);
   const sources = sourcesOf(policy);
   const stampOf = (source: number): number => (sources[source] as Source).keys.stamp();
@@ -198,7 +228,7 @@ export function createGate<Request = unknown>(options: VerifierOptions<Request>)
     return promised(() => verifyNow(token, false, request));
   }
 
-  const verifier: Verifier<Request> = Object.freeze({
+  const verifier: Verifier<Claims, Request> = Object.freeze({
     verify: (authorization: string | readonly string[] | undefined) =>
       promised(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined)),
     verifyToken: (token: string) => promised(() => verifyNow(token, false, undefined)),

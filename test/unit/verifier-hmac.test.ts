@@ -1,4 +1,4 @@
-import { createVerifier, TokenError, type VerifierOptions } from "bearer-gate";
+import { createVerifier, TokenError, type Claims, type VerifierOptions } from "bearer-gate";
 import jwt from "jsonwebtoken";
 import { rejectionOf } from "../helpers.js";
 import { SEED_ROOMS_ACCESS_TOKEN, SEED_ROOMS_REFRESH_TOKEN } from "../fixtures/seeds.js";
@@ -181,7 +181,7 @@ describe("an HMAC verifier", () => {
 
   it("uses getToken and credentialsRequired in authenticate", async () => {
     const token = signHmac(roomsAccessClaims());
-    const fromCookie = createVerifier<{ cookie?: string }>({ ...base, getToken: (req) => req.cookie });
+    const fromCookie = createVerifier<Claims, { cookie?: string }>({ ...base, getToken: (req) => req.cookie });
     await expect(fromCookie.authenticate({ cookie: token }, undefined)).resolves.toHaveProperty("token", token);
     expect(await rejectionOf(fromCookie.authenticate({}, bearer(token)))).toMatchObject({
       reason: "missing_token",
