@@ -17,6 +17,7 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { inEnvTerms } from "../src/env.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
@@ -77,14 +78,11 @@ export function requireToken<C extends object = CognitoClaims>(
 ): TokenMiddleware<C>;
 export function requireToken<C extends object = Claims>(options?: ExpressOptions<C>): TokenMiddleware<C>;
 export function requireToken<C extends object>(options?: ExpressOptions<C>): TokenMiddleware<C> {
-  const {
-    respond = true,
-    onFailure,
-    onSuccess,
-    ...verifierOptions
-  }: ExpressOptions<C> = options ?? optionsFromEnv(process.env);
+  const given: ExpressOptions<C> = options ?? optionsFromEnv(process.env);
+  const { respond = true, onFailure, onSuccess, ...verifierOptions } = given;
   checkHooks(onFailure, onSuccess);
-  const gate = createGate<Request, C>(verifierOptions);
+  // options from the environment are complained about in its variables' names
+  const gate = inEnvTerms(given, () => createGate<Request, C>(verifierOptions));
   const handling: Handling = { respond, onFailure };
   function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext<C> | undefined): void {
     if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to

@@ -17,6 +17,7 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { inEnvTerms } from "../src/env.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
@@ -75,14 +76,11 @@ export function requireToken<C extends object = CognitoClaims>(
 ): TokenMiddleware<C>;
 export function requireToken<C extends object = Claims>(options?: KoaOptions<C>): TokenMiddleware<C>;
 export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMiddleware<C> {
-  const {
-    respond = true,
-    onFailure,
-    onSuccess,
-    ...verifierOptions
-  }: KoaOptions<C> = options ?? optionsFromEnv(process.env);
+  const given: KoaOptions<C> = options ?? optionsFromEnv(process.env);
+  const { respond = true, onFailure, onSuccess, ...verifierOptions } = given;
   checkHooks(onFailure, onSuccess);
-  const gate = createGate<Context, C>(verifierOptions);
+  // options from the environment are complained about in its variables' names
+  const gate = inEnvTerms(given, () => createGate<Context, C>(verifierOptions));
   const handling: Handling = { respond, onFailure };
   function pass(ctx: Context, next: Next, auth: AuthContext<C> | undefined): Promise<void> | undefined {
     if (ctx.headerSent) return undefined; // someone else answered while the keys came: nothing to go on to

@@ -4,6 +4,7 @@ import { readClock } from "./check.js";
 import { checkClaims, checkRequired, checkTimes, type ClaimRules } from "./claims.js";
 import { buildAuthContext } from "./context.js";
 import { decodeJwt, type DecodedJwt } from "./decode.js";
+import { inEnvTerms } from "./env.js";
 import { quote, TokenError, toTokenError } from "./errors.js";
 import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
 import { JwksKeys } from "./keys/jwks.js";
@@ -103,7 +104,7 @@ function typed<Request, C extends object>(gate: Gate<Request>): Gate<Request, C>
 }
 
 function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
-  const policy = normalizeOptions(options);
+  const policy = inEnvTerms(options, () => normalizeOptions(options));
   const sources = sourcesOf(policy);
   const stampOf = (source: number): number => (sources[source] as Source).keys.stamp();
   const verifiers = signatureVerifiers(policy.algorithms);

@@ -54,21 +54,21 @@ export function describePool(
   const prefix = typeof userPoolId === "string" ? POOL_ID.exec(userPoolId)?.[1] : undefined;
   if (prefix === undefined) {
     throw new ConfigError(
-      `\`cognito.userPoolId\` must look like "sa-east-1_6ygLpRK0e", got ${JSON.stringify(userPoolId)}.`,
+      `\`${name}.userPoolId\` must look like "sa-east-1_6ygLpRK0e", got ${JSON.stringify(userPoolId)}.`,
     );
   }
   if (givenRegion !== undefined && (typeof givenRegion !== "string" || !REGION.test(givenRegion))) {
-    throw new ConfigError(`\`cognito.region\` must look like "sa-east-1", got ${JSON.stringify(givenRegion)}.`);
+    throw new ConfigError(`\`${name}.region\` must look like "sa-east-1", got ${JSON.stringify(givenRegion)}.`);
   }
   const region = givenRegion ?? (REGION.test(prefix) ? prefix : undefined);
   if (region === undefined && !(given.jwksUri && given.issuer)) {
     throw new ConfigError(
-      `\`cognito.userPoolId\` ${JSON.stringify(userPoolId)} does not start with an AWS region, so its keys and ` +
-        "issuer cannot be derived: give `jwksUri` and `issuer` (an emulator's), or `cognito.region`.",
+      `\`${name}.userPoolId\` ${JSON.stringify(userPoolId)} does not start with an AWS region, so its keys and ` +
+        `issuer cannot be derived: give \`jwksUri\` and \`issuer\` (an emulator's), or \`${name}.region\`.`,
     );
   }
   if (!TOKEN_USES.includes(tokenUse)) {
-    throw new ConfigError(`\`cognito.tokenUse\` must be "access", "id" or "any", got ${JSON.stringify(tokenUse)}.`);
+    throw new ConfigError(`\`${name}.tokenUse\` must be "access", "id" or "any", got ${JSON.stringify(tokenUse)}.`);
   }
   const issuer = region === undefined ? undefined : `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
   return {
@@ -82,7 +82,7 @@ export function describePool(
           : [issuer, `https://issuer-cognito-idp.${String(region)}.amazonaws.com/${userPoolId}`],
     jwksUri: input.jwksUri ?? (issuer === undefined ? undefined : `${issuer}/.well-known/jwks.json`),
     tokenUse,
-    clientIds: clientId === undefined ? undefined : stringList(clientId, "cognito.clientId"),
+    clientIds: clientId === undefined ? undefined : stringList(clientId, `${name}.clientId`),
   };
 }
 
@@ -108,8 +108,10 @@ export function describePools(
   const list = input as readonly CognitoOptions[];
   if (list.length === 0) throw new ConfigError("`cognito` must name at least one user pool.");
   if (list.length > 1 && (given.jwksUri || given.issuer)) {
+    const beside = [given.jwksUri ? "`jwksUri`" : "", given.issuer ? "`issuer`" : ""].filter(Boolean).join(" and ");
     throw new ConfigError(
-      "with several user pools, give each pool its own `jwksUri` and `issuer` inside `cognito`, not beside it.",
+      `with several user pools, ${beside} beside \`cognito\` would be every pool's: move ${given.jwksUri && given.issuer ? "them" : "it"} ` +
+        "into the pool it belongs to, as in `cognito: [{ userPoolId, clientId, jwksUri, issuer }, { userPoolId, clientId }]`.",
     );
   }
   const pools = list.map((pool, i) => describePool(pool, given, `cognito[${i}]`));
@@ -118,7 +120,11 @@ export function describePools(
     for (const issuer of pool.issuers ?? []) {
       const other = seen.get(issuer);
       if (other !== undefined) {
-        throw new ConfigError(`\`cognito\`: pools ${other} and ${pool.userPoolId} share the issuer ${issuer}.`);
+        throw new ConfigError(
+          `\`cognito\`: pools ${other} and ${pool.userPoolId} share the issuer ${issuer}, so a token could not be ` +
+            "told apart: one pool with both client ids (`clientId: [...]`) is what one issuer means; " +
+            "or give each pool the `issuer` its tokens really carry.",
+        );
       }
       seen.set(issuer, pool.userPoolId);
     }

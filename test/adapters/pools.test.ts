@@ -103,12 +103,17 @@ describe("several user pools in the core", () => {
     [
       "two pools sharing an issuer",
       () => ({ cognito: [entry(a, "web"), { ...entry(b, "ios"), issuer: a.issuer }] }),
-      "share the issuer",
+      "so a token could not be told apart: one pool with both client ids",
     ],
     [
       "a list with jwksUri beside it",
       () => ({ cognito: [entry(a, "web"), entry(b, "ios")], jwksUri: "http://127.0.0.1:1/j" }),
-      "give each pool its own",
+      "`jwksUri` beside `cognito` would be every pool's: move it into the pool it belongs to",
+    ],
+    [
+      "a pool of the list with a bad pool id",
+      () => ({ cognito: [entry(a, "web"), { ...entry(b, "ios"), userPoolId: "pool-two" }] }),
+      '`cognito[1].userPoolId` must look like "sa-east-1_6ygLpRK0e", got "pool-two"',
     ],
     [
       "a pool of the list with a typo",
