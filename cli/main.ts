@@ -1,6 +1,16 @@
 #!/usr/bin/env node
 // The `bearer-gate` command: see `bearer-gate --help`.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { run } from "./run.js";
+
+// dist/cjs/cli/main.js, three levels below the package's root
+function packageVersion(): string {
+  const { version } = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "package.json"), "utf8")) as {
+    version: string;
+  };
+  return version;
+}
 
 function readStdin(): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -17,6 +27,7 @@ run(process.argv.slice(2), {
   readStdin,
   env: process.env,
   now: Date.now,
+  version: packageVersion(),
 }).then(
   (code) => {
     process.exitCode = code;

@@ -4,8 +4,12 @@ import {
   createVerifier,
   errorResponse,
   missingScopes,
+  optionsFromEnv,
   parseScopes,
   TokenError,
+  type Algorithm,
+  type AuthContext,
+  type TokenUse,
   type VerifierOptions,
 } from "../src/index.js";
 
@@ -17,6 +21,8 @@ export interface Io {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Milliseconds since the epoch. */
   now(): number;
+  /** The package's version, for `--version`. */
+  readonly version: string;
 }
 
 const USAGE = {
@@ -27,19 +33,31 @@ Commands:
   verify <token|->    verify a token as the middleware would, and show the answer
 
 Pass - to read the token from standard input (it stays out of your shell history).
-Run bearer-gate <command> --help for a command's options.`,
+Run bearer-gate <command> --help for a command's options; bearer-gate --version for the version.`,
   inspect: `Usage: bearer-gate inspect <token|-> [--json]
 
 Decodes the header and claims without any key: times as dates with how long ago or how long left,
 the scopes as a list, and the kind of token it claims to be. Nothing is verified.
 
 Exit codes: 0 decoded, 1 not a decodable JWT, 2 usage error.`,
-  verify: `Usage: bearer-gate verify <token|-> (--secret S | --cognito-pool ID [--client-id C] | --jwks-uri URL)
-                           [--issuer I] [--audience A] [--scope S]... [--allow-short-secret] [--json]
+  verify: `Usage: bearer-gate verify <token|-> [--secret S | --cognito-pool ID [--client-id C] [--token-use U] |
+                           --jwks-uri URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
+                           [--claim NAME=VALUE]... [--allow-short-secret] [--json]
 
-Runs the real verifier and prints the auth context, or the exact response the middleware would send
-(status, WWW-Authenticate, body) and the reason. --scope may repeat: every listed scope is required.
---allow-short-secret accepts a secret shorter than its algorithm needs (RFC 7518), with a warning.
+Runs the real verifier and prints the verified token, or the exact response the middleware would
+send (status, WWW-Authenticate, body) and the reason.
+
+With no key flag, the key and the rest come from the environment, as requireToken() reads it:
+JWT_SECRET, or COGNITO_USER_POOL_ID (COGNITO_CLIENT_ID, COGNITO_REGION, COGNITO_TOKEN_USE), or
+JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a secret stays off the command line:
+  JWT_SECRET=... bearer-gate verify -
+
+  --token-use U      access (default), id or any: the Cognito token kind accepted
+  --algorithm ALG    the allow-list (RS256, HS512, ...); may repeat
+  --scope S          a scope the token must have; may repeat (every one is required)
+  --claim NAME=VALUE a claim the token must carry with this value (compared as text); may repeat
+  --allow-short-secret  accept a secret shorter than its algorithm needs (RFC 7518), with a warning
+  --json             machine-readable output
 
 Exit codes: 0 valid, 1 refused, 2 usage or configuration error.`,
 } as const;
@@ -59,11 +77,27 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
       });
       if (values.help === true) return usage(io, command, 0);
       if (positionals.length !== 1) return usage(io, command, 2);
-      const raw = positionals[0] === "-" ? await io.readStdin() : String(positionals[0]);
+      const fromStdin = positionals[0] === "-";
+      const raw = fromStdin ? await io.readStdin() : String(positionals[0]);
       const token = raw.trim().replace(/^bearer\s+/i, "");
+      if (token === "") {
+        io.stderr.write(
+          `${paint("31", "error")}: ${fromStdin ? "no token on standard input" : "the token is empty"}\n`,
+        );
+        return 2;
+      }
       return command === "inspect" ? inspect(token, values, io, paint) : await verify(token, values, io, paint);
     }
-    return usage(io, "main", command === "--help" || command === "-h" ? 0 : 2);
+    if (command === "--version" || command === "-v") {
+      io.stdout.write(`${io.version}\n`);
+      return 0;
+    }
+    if (command === "--help" || command === "-h") return usage(io, "main", 0);
+    if (command !== undefined) {
+      const what = command.startsWith("-") ? "option" : "command";
+      io.stderr.write(`${paint("31", "error")}: unknown ${what} ${JSON.stringify(command)}\n\n`);
+    }
+    return usage(io, "main", 2);
   } catch (error) {
     // a bad option, or a bad command line (parseArgs throws errors coded ERR_PARSE_ARGS_*)
     const code = (error as { code?: unknown }).code;
@@ -83,10 +117,13 @@ const OPTIONS = {
     "allow-short-secret": { type: "boolean" },
     "cognito-pool": { type: "string" },
     "client-id": { type: "string" },
+    "token-use": { type: "string" },
     "jwks-uri": { type: "string" },
     issuer: { type: "string" },
     audience: { type: "string" },
+    algorithm: { type: "string", multiple: true },
     scope: { type: "string", multiple: true },
+    claim: { type: "string", multiple: true },
   },
 } as const;
 
@@ -107,7 +144,26 @@ function inspect(token: string, values: Values, io: Io, paint: Paint): number {
     return 1;
   }
   const { header, claims } = decoded;
-  const now = io.now() / 1000;
+  const { times, scopes } = explain(claims, io.now() / 1000);
+  const kind = kindOf(claims);
+  if (values.json === true) {
+    io.stdout.write(`${JSON.stringify({ verified: false, kind, header, claims, times, scopes }, null, 2)}\n`);
+    return 0;
+  }
+  const lines = [
+    paint("33", "NOT VERIFIED: decoded only. Nothing here proves who signed this token or that it is valid."),
+    "",
+    ...layout(kind, header, claims, times, scopes, paint),
+  ];
+  io.stdout.write(`${lines.join("\n")}\n`);
+  return 0;
+}
+
+// times as dates with how long ago or how long left, and the scopes as a list (null: not readable)
+function explain(
+  claims: Readonly<Record<string, unknown>>,
+  now: number,
+): { times: Record<string, string>; scopes: readonly string[] | null } {
   const times = Object.fromEntries(
     (["iat", "nbf", "exp", "auth_time"] as const)
       .filter((name) => typeof claims[name] === "number")
@@ -119,73 +175,146 @@ function inspect(token: string, values: Values, io: Io, paint: Paint): number {
   } catch {
     scopes = null;
   }
-  const kind = kindOf(claims);
-  if (values.json === true) {
-    io.stdout.write(`${JSON.stringify({ verified: false, kind, header, claims, times, scopes }, null, 2)}\n`);
-    return 0;
-  }
-  const lines = [
-    paint("33", "NOT VERIFIED: decoded only. Nothing here proves who signed this token or that it is valid."),
-    "",
+  return { times, scopes };
+}
+
+// the friendly layout inspect and verify share
+function layout(
+  kind: string,
+  header: Readonly<Record<string, unknown>> | undefined,
+  claims: Readonly<Record<string, unknown>>,
+  times: Readonly<Record<string, string>>,
+  scopes: readonly string[] | null,
+  paint: Paint,
+): string[] {
+  return [
     `${paint("1", "Kind")}     ${kind}`,
-    `${paint("1", "Header")}   ${JSON.stringify(header)}`,
+    ...(header === undefined ? [] : [`${paint("1", "Header")}   ${JSON.stringify(header)}`]),
     `${paint("1", "Claims")}   ${JSON.stringify(claims, null, 2).replace(/\n/g, "\n         ")}`,
     ...Object.entries(times).map(([name, text]) => `${paint("1", name.padEnd(9))}${text}`),
     `${paint("1", "Scopes")}   ${scopes === null ? "(the scope claim is neither a string nor a list)" : scopes.length > 0 ? scopes.join(", ") : "(none)"}`,
+  ];
+}
+
+async function verify(token: string, values: Values, io: Io, paint: Paint): Promise<number> {
+  const options = verifierOptions(values, io, paint);
+  const required = strings(values["scope"]);
+  const verifier = createVerifier({ ...options, tokenCache: false, clock: () => io.now() });
+  let auth: AuthContext;
+  try {
+    auth = await verifier.verifyToken(token);
+    const missing = required.length > 0 ? missingScopes(auth.scopes, required) : [];
+    if (missing.length > 0) throw new TokenError("insufficient_scope", missing);
+  } catch (error) {
+    return refused(error, values, io, paint);
+  }
+  if (values.json === true) {
+    const result = {
+      valid: true,
+      claims: auth.claims,
+      scopes: auth.scopes,
+      groups: auth.groups,
+      userPoolId: auth.userPoolId,
+      expiresAt: auth.expiresAt.toISOString(),
+      expiresIn: auth.expiresIn,
+    };
+    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return 0;
+  }
+  const { times } = explain(auth.claims, io.now() / 1000);
+  const lines = [
+    `${paint("32", "VALID")}: the middleware would let this request through.`,
+    "",
+    ...layout(kindOf(auth.claims), decodeUnverified(token)?.header, auth.claims, times, auth.scopes, paint),
+    ...(auth.groups.length > 0 ? [`${paint("1", "Groups")}   ${auth.groups.join(", ")}`] : []),
+    ...(auth.userPoolId === undefined ? [] : [`${paint("1", "Pool")}     ${auth.userPoolId}`]),
   ];
   io.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
 
-async function verify(token: string, values: Values, io: Io, paint: Paint): Promise<number> {
-  const options: VerifierOptions = {};
+// The options from the flags; with no key flag, from the environment (flags still add to them).
+function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions {
   const string = (name: string): string | undefined => (typeof values[name] === "string" ? values[name] : undefined);
+  const keyFlags = ["secret", "cognito-pool", "jwks-uri"].filter((name) => string(name) !== undefined);
+  const options: VerifierOptions = keyFlags.length === 0 ? { ...fromEnvironment(io) } : {};
   if (string("secret") !== undefined) options.secret = string("secret");
   if (values["allow-short-secret"] === true) options.allowShortSecret = true;
   if (string("jwks-uri") !== undefined) options.jwksUri = string("jwks-uri");
   const pool = string("cognito-pool");
-  if (pool !== undefined) options.cognito = { userPoolId: pool, clientId: string("client-id") };
+  const tokenUse = string("token-use") as TokenUse | undefined; // checked with the other options
+  if (pool !== undefined) options.cognito = { userPoolId: pool, clientId: string("client-id"), tokenUse };
   else if (string("client-id") !== undefined) throw new ConfigError("--client-id goes with --cognito-pool.");
+  else if (tokenUse !== undefined) {
+    const fromEnv = options.cognito;
+    if (fromEnv === undefined || isList(fromEnv)) {
+      throw new ConfigError("--token-use goes with --cognito-pool (or COGNITO_USER_POOL_ID).");
+    }
+    options.cognito = { ...fromEnv, tokenUse };
+  }
   if (string("issuer") !== undefined) options.issuer = string("issuer");
   if (string("audience") !== undefined) options.audience = string("audience");
-  const required = (values["scope"] as string[] | undefined) ?? [];
-  const verifier = createVerifier({ ...options, tokenCache: false, clock: () => io.now() });
-  try {
-    const auth = await verifier.verifyToken(token);
-    const missing = required.length > 0 ? missingScopes(auth.scopes, required) : [];
-    if (missing.length > 0) throw new TokenError("insufficient_scope", missing);
-    const result = {
-      valid: true,
-      claims: auth.claims,
-      scopes: auth.scopes,
-      expiresAt: auth.expiresAt.toISOString(),
-      expiresIn: auth.expiresIn,
-    };
-    io.stdout.write(
-      values.json === true
-        ? `${JSON.stringify(result, null, 2)}\n`
-        : `${paint("32", "VALID")}: the middleware would let this request through.\n${JSON.stringify(result, null, 2)}\n`,
+  const algorithms = strings(values["algorithm"]);
+  if (algorithms.length > 0) options.algorithms = algorithms as Algorithm[]; // checked with the other options
+  const claims = strings(values["claim"]);
+  if (claims.length > 0) options.requiredClaims = Object.fromEntries(claims.map(claimMatcher));
+  if (options.jwksUri !== undefined && options.cognito === undefined && options.issuer === undefined) {
+    io.stderr.write(
+      `${paint("33", "warning")}: --jwks-uri without --issuer accepts a token from anyone those keys signed; ` +
+        "give --issuer (and --audience where the provider sets one).\n",
     );
-    return 0;
-  } catch (error) {
-    const refusal = error instanceof TokenError ? error : new TokenError("internal_error", undefined, { cause: error });
-    const response = errorResponse(refusal);
-    const cause = refusal.cause instanceof Error ? refusal.cause.message : undefined;
-    const result = { valid: false, reason: refusal.reason, detail: cause, response };
-    io.stdout.write(
-      values.json === true
-        ? `${JSON.stringify(result, null, 2)}\n`
-        : [
-            `${paint("31", "REFUSED")}: ${refusal.reason}${cause === undefined ? "" : ` (${cause})`}`,
-            "The middleware would answer:",
-            `  HTTP ${response.status}`,
-            ...Object.entries(response.headers).map(([name, value]) => `  ${name}: ${value}`),
-            `  ${JSON.stringify(response.body)}`,
-            "",
-          ].join("\n"),
-    );
-    return 1;
   }
+  return options;
+}
+
+function fromEnvironment(io: Io): VerifierOptions {
+  try {
+    return optionsFromEnv(io.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError) || !error.message.includes("no key source configured")) throw error;
+    throw new ConfigError(
+      "no key given: pass --secret, --cognito-pool or --jwks-uri, or set JWT_SECRET, COGNITO_USER_POOL_ID or " +
+        "JWKS_URI in the environment (with JWT_ISSUER, JWT_AUDIENCE, COGNITO_CLIENT_ID as requireToken() reads them).",
+    );
+  }
+}
+
+// --claim name=value: the claim, read as text, must equal the value (so uid=2 matches the number 2)
+function claimMatcher(pair: string): [string, (value: unknown) => boolean] {
+  const at = pair.indexOf("=");
+  if (at <= 0) throw new ConfigError(`--claim takes NAME=VALUE, got ${JSON.stringify(pair)}.`);
+  const expected = pair.slice(at + 1);
+  const asText = (value: unknown): string | undefined =>
+    typeof value === "string" ? value : value === undefined ? undefined : JSON.stringify(value);
+  return [pair.slice(0, at), (value) => asText(value) === expected];
+}
+
+function isList<T>(value: T | readonly T[]): value is readonly T[] {
+  return Array.isArray(value);
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+function refused(error: unknown, values: Values, io: Io, paint: Paint): number {
+  const refusal = error instanceof TokenError ? error : new TokenError("internal_error", undefined, { cause: error });
+  const response = errorResponse(refusal);
+  const cause = refusal.cause instanceof Error ? refusal.cause.message : undefined;
+  const result = { valid: false, reason: refusal.reason, detail: cause, response };
+  io.stdout.write(
+    values.json === true
+      ? `${JSON.stringify(result, null, 2)}\n`
+      : [
+          `${paint("31", "REFUSED")}: ${refusal.reason}${cause === undefined ? "" : ` (${cause})`}`,
+          "The middleware would answer:",
+          `  HTTP ${response.status}`,
+          ...Object.entries(response.headers).map(([name, value]) => `  ${name}: ${value}`),
+          `  ${JSON.stringify(response.body)}`,
+          "",
+        ].join("\n"),
+  );
+  return 1;
 }
 
 function decodeUnverified(

@@ -154,7 +154,13 @@ describe("the packed package", () => {
       },
     );
     expect([refused.status, refused.stdout]).toEqual([1, expect.stringContaining("REFUSED: invalid_signature")]);
-    expect(spawnSync(process.execPath, [bin, "verify", token], { encoding: "utf8" }).status).toBe(2);
+    const noKey = spawnSync(process.execPath, [bin, "verify", token], {
+      encoding: "utf8",
+      env: { PATH: process.env["PATH"] },
+    });
+    expect([noKey.status, noKey.stderr]).toEqual([2, expect.stringContaining("no key given")]);
+    const { version } = pkg as unknown as { version: string };
+    expect(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" })).toBe(`${version}\n`);
   });
 
   it("lets the testing kit run under node's own test runner", () => {

@@ -12,6 +12,7 @@ async function cli(args: string[], options: { stdin?: string; tty?: boolean; env
     readStdin: () => Promise.resolve(options.stdin ?? ""),
     env: options.env ?? {},
     now: () => NOW * 1000,
+    version: "9.8.7",
   };
   const code = await run(args, io);
   return { code, stdout, stderr };
@@ -127,6 +128,109 @@ describe("bearer-gate verify", () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("prints a valid token in the friendly layout inspect uses, JSON only with --json", async () => {
+    const { code, stdout } = await cli(["verify", valid, ...hmac]);
+    expect(code).toBe(0);
+    expect(() => JSON.parse(stdout) as unknown).toThrow();
+    expect(stdout).toMatch(
+      /^VALID: the middleware would let this request through\.\n\nKind {5}the API's access token\n/,
+    );
+    expect(stdout).toMatch(/Header {3}\{"typ":"JWT","jti":"[^"]+","alg":"HS256"\}\n/);
+    expect(stdout).toMatch(/exp {6}2026-01-02T00:00:00\.000Z \(in 1 day\)/);
+    expect(stdout).toContain("Scopes   users, posts, camps");
+  });
+
+  it("reads the key and the rest from the environment when no key flag is given", async () => {
+    const env = { JWT_SECRET: HMAC_SECRET, JWT_ISSUER: "Rooms-API-Internal-Access" };
+    const fromEnv = await cli(["verify", valid, "--json"], { env });
+    expect([fromEnv.code, JSON.parse(fromEnv.stdout)]).toEqual([0, expect.objectContaining({ valid: true })]);
+    // flags still add to what the environment gives
+    const wrongIssuer = await cli(["verify", valid, "--issuer", "someone-else", "--json"], { env });
+    expect([wrongIssuer.code, JSON.parse(wrongIssuer.stdout)]).toEqual([
+      1,
+      expect.objectContaining({ reason: "wrong_issuer" }),
+    ]);
+    // a key flag means the environment is not read at all
+    const flagged = await cli(["verify", valid, "--secret", "another-secret-of-at-least-32-bytes!!", "--json"], {
+      env,
+    });
+    expect(JSON.parse(flagged.stdout)).toMatchObject({ reason: "invalid_signature" });
+    const none = await cli(["verify", valid]);
+    expect([none.code, none.stderr]).toEqual([
+      2,
+      expect.stringContaining("no key given: pass --secret, --cognito-pool or --jwks-uri, or set JWT_SECRET"),
+    ]);
+    const badEnv = await cli(["verify", valid], { env: { JWT_SECRET: HMAC_SECRET, JWT_AUDIENCE: "" } });
+    expect([badEnv.code, badEnv.stderr]).toEqual([2, expect.stringContaining('JWT_AUDIENCE="" is set but empty')]);
+  });
+
+  it("checks --algorithm, --claim and --token-use", async () => {
+    const hs512 = await cli(["verify", valid, ...hmac, "--algorithm", "HS384", "--json"]);
+    expect([hs512.code, hs512.stderr]).toEqual([
+      2,
+      expect.stringContaining("`secret` is 36 bytes; HS384 needs at least 48"),
+    ]);
+    const wrongAlg = await cli(["verify", valid, "--secret", "x".repeat(64), "--algorithm", "HS512", "--json"]);
+    expect(JSON.parse(wrongAlg.stdout)).toMatchObject({ reason: "algorithm_not_allowed" });
+    const claims = await cli(["verify", valid, ...hmac, "--claim", "type=user", "--claim", "uid=2", "--json"]);
+    expect(JSON.parse(claims.stdout)).toMatchObject({ valid: true });
+    const mismatch = await cli(["verify", valid, ...hmac, "--claim", "uid=3", "--json"]);
+    expect([mismatch.code, JSON.parse(mismatch.stdout)]).toEqual([
+      1,
+      expect.objectContaining({ reason: "claim_mismatch" }),
+    ]);
+    expect(await cli(["verify", valid, ...hmac, "--claim", "uid"])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('--claim takes NAME=VALUE, got "uid"') as unknown,
+    });
+    const issuer = await createTestIssuer({ clientId: "web" });
+    try {
+      const at = { iat: NOW - 10, auth_time: NOW - 10, exp: NOW + 600 };
+      const pool = ["--cognito-pool", issuer.userPoolId, "--client-id", "web", "--jwks-uri", issuer.jwksUri];
+      const id = issuer.idToken(at);
+      expect(JSON.parse((await cli(["verify", id, ...pool, "--json"])).stdout)).toMatchObject({
+        reason: "wrong_token_use",
+      });
+      const ids = await cli(["verify", id, ...pool, "--token-use", "id", "--json"]);
+      expect(JSON.parse(ids.stdout)).toMatchObject({ valid: true, userPoolId: issuer.userPoolId });
+      const access = await cli(["verify", issuer.accessToken({ ...at, "cognito:groups": ["editors"] }), ...pool]);
+      expect(access.stdout).toMatch(
+        /Kind {5}Cognito access token[\s\S]*Groups {3}editors\nPool {5}us-east-1_BearerGate\n$/,
+      );
+      expect((await cli(["verify", id, ...hmac, "--token-use", "id"])).stderr).toContain(
+        "--token-use goes with --cognito-pool",
+      );
+    } finally {
+      await issuer.close();
+    }
+  });
+
+  it("warns when --jwks-uri comes without --issuer", async () => {
+    const bare = await cli(["verify", valid, "--jwks-uri", "http://127.0.0.1:9/jwks.json", "--json"]);
+    expect(bare.stderr).toContain("warning: --jwks-uri without --issuer accepts a token from anyone those keys signed");
+    const withIssuer = await cli(["verify", valid, "--jwks-uri", "http://127.0.0.1:9/j", "--issuer", "i", "--json"]);
+    expect(withIssuer.stderr).toBe("");
+  });
+
+  it("says so when standard input holds no token (exit 2)", async () => {
+    for (const args of [
+      ["inspect", "-"],
+      ["verify", "-", ...hmac],
+    ]) {
+      const { code, stderr } = await cli(args, { stdin: "\n" });
+      expect([code, stderr]).toEqual([2, "error: no token on standard input\n"]);
+    }
+  });
+
+  it("prints its version, and names an unknown command before the usage", async () => {
+    expect(await cli(["--version"])).toEqual({ code: 0, stdout: "9.8.7\n", stderr: "" });
+    expect(await cli(["-v"])).toMatchObject({ code: 0, stdout: "9.8.7\n" });
+    const unknown = await cli(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^error: unknown command "frobnicate"\n\nUsage: bearer-gate <command>/);
+    expect((await cli(["--frob"])).stderr).toMatch(/^error: unknown option "--frob"\n/);
   });
 
   it("prints help for every command (exit 0)", async () => {
