@@ -15,3 +15,10 @@ export function createDemo(): Promise<{
   koa: { app: Koa; examples: DemoExample[] };
   close(): Promise<void>;
 }>;
+
+/** Starts both apps on 127.0.0.1 (Express on `port`, Koa on `port + 1`); resolves to a stop function, or undefined when a port is taken. */
+export function start(
+  demo: Awaited<ReturnType<typeof createDemo>>,
+  port: number | string,
+  out?: { log(text: string): void; error(text: string): void },
+): Promise<(() => void) | undefined>;

@@ -91,34 +91,77 @@ async function createDemo() {
   };
 }
 
-async function main() {
-  const demo = await createDemo();
-  const port = Number(process.env.PORT ?? 3000); // PORT=0: any free ports
-  const servers = [
+/**
+ * Starts both apps on 127.0.0.1, Express on `port` and Koa on `port + 1` (0: any free ports), and
+ * prints the curl lines. Resolves to a function that stops them; or, when a port is taken or
+ * `port` is not one, says which and how to pick another and resolves to undefined.
+ */
+async function start(demo, port, out = console) {
+  if (!Number.isInteger(port) || port < 0 || port > 65534) {
+    out.error(`bearer-gate demo: PORT must be a port number (0 to 65534), got ${JSON.stringify(String(port))}.`);
+    return undefined;
+  }
+  const apps = [
     ["Express (Amazon Cognito-shaped RS256 tokens)", demo.express.app, demo.express.examples, port],
     ["Koa (the API's own HS256 tokens)", demo.koa.app.callback(), demo.koa.examples, port === 0 ? 0 : port + 1],
-  ].map(([title, listener, examples, at]) => {
-    const server = require("node:http").createServer(listener);
-    server.listen(at, "127.0.0.1", () => {
-      const base = `http://127.0.0.1:${server.address().port}`;
-      const lines = examples.map(({ label, path, token, status, reason }) => {
-        const header = token === undefined ? "" : ` -H "Authorization: Bearer ${token}"`;
-        const body =
-          reason === undefined
-            ? ""
-            : ` ${JSON.stringify(errorResponse(new TokenError(reason, reason === "insufficient_scope" ? ["admin"] : undefined)).body)}`;
-        return `# ${label}: expect HTTP ${status}${body}\ncurl -i${header} ${base}${path}\n`;
-      });
-      console.log(`== ${title} on ${base}\n\n${lines.join("\n")}`);
-    });
-    return server;
-  });
-  console.log("bearer-gate demo: Ctrl-C to stop.\n");
+  ];
+  const servers = apps.map(([, listener]) => require("node:http").createServer(listener));
+  const failures = await Promise.all(
+    servers.map(
+      (server, i) =>
+        new Promise((resolve) => {
+          server.once("error", resolve);
+          server.listen(apps[i][3], "127.0.0.1", () => resolve(undefined));
+        }),
+    ),
+  );
   const stop = () => {
     for (const server of servers) {
-      server.close();
+      if (server.listening) server.close();
       server.closeAllConnections();
     }
+  };
+  const failure = failures.find((error) => error !== undefined);
+  if (failure !== undefined) {
+    stop();
+    const taken = failure.code === "EADDRINUSE" || failure.code === "EACCES";
+    out.error(
+      taken
+        ? `bearer-gate demo: port ${failure.port} on 127.0.0.1 is ${failure.code === "EACCES" ? "not allowed" : "in use"}` +
+            ` (the demo takes PORT and PORT + 1, ${port} and ${port + 1} now).\n` +
+            "Pick others: PORT=4000 npm run demo (4000 and 4001), or PORT=0 npm run demo for any free ones."
+        : `bearer-gate demo: could not listen on 127.0.0.1: ${failure.message}`,
+    );
+    return undefined;
+  }
+  servers.forEach((server, i) => {
+    const [title, , examples] = apps[i];
+    const base = `http://127.0.0.1:${server.address().port}`;
+    const lines = examples.map(({ label, path, token, status, reason }) => {
+      const header = token === undefined ? "" : ` -H "Authorization: Bearer ${token}"`;
+      const body =
+        reason === undefined
+          ? ""
+          : ` ${JSON.stringify(errorResponse(new TokenError(reason, reason === "insufficient_scope" ? ["admin"] : undefined)).body)}`;
+      return `# ${label}: expect HTTP ${status}${body}\ncurl -i${header} ${base}${path}\n`;
+    });
+    out.log(`== ${title} on ${base}\n\n${lines.join("\n")}`);
+  });
+  out.log("bearer-gate demo: Ctrl-C to stop.\n");
+  return stop;
+}
+
+async function main() {
+  const demo = await createDemo();
+  const raw = process.env.PORT;
+  const stopServers = await start(demo, raw === undefined ? 3000 : /^\d+$/.test(raw) ? Number(raw) : raw);
+  if (stopServers === undefined) {
+    await demo.close();
+    process.exitCode = 1;
+    return;
+  }
+  const stop = () => {
+    stopServers();
     void demo.close().then(() => process.exit(0));
   };
   process.on("SIGINT", stop);
@@ -127,4 +170,4 @@ async function main() {
 
 if (require.main === module) void main();
 
-module.exports = { createDemo };
+module.exports = { createDemo, start };
