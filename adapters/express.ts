@@ -21,15 +21,24 @@ import { inEnvTerms } from "../src/env.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
+/* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
-  // eslint-disable-next-line @typescript-eslint/no-namespace -- Express types its request through this global namespace
+  namespace BearerGate {
+    /**
+     * The auth context on `req.auth` (and Koa's `ctx.state.auth`). One global interface, so that the
+     * ESM and CommonJS builds' declarations of `req.auth` agree in a program that loads both.
+     */
+    interface RequestAuth extends AuthContext {}
+  }
+  // Express types its request through this global namespace
   namespace Express {
     interface Request {
       /** Set by `requireToken()`; absent only on routes it does not guard or with `credentialsRequired: false`. */
-      auth: AuthContext;
+      auth: BearerGate.RequestAuth;
     }
   }
 }
+/* eslint-enable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type */
 
 /**
  * `requireToken` options: the verifier's, plus how failures are answered and observed. `C` types
@@ -87,7 +96,7 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
   function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext<C> | undefined): void {
     if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
-      req.auth = auth as AuthContext; // C only adds to Claims what the caller says its tokens hold
+      req.auth = auth;
       if (onSuccess !== undefined) observe(() => onSuccess(auth, req));
     }
     next(); // outside any try, so a handler's own error is never reported as an auth error

@@ -21,10 +21,22 @@ import { inEnvTerms } from "../src/env.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
+/* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
+declare global {
+  namespace BearerGate {
+    /**
+     * The auth context on `ctx.state.auth` (and Express's `req.auth`). One global interface, so that
+     * the ESM and CommonJS builds' declarations agree in a program that loads both.
+     */
+    interface RequestAuth extends AuthContext {}
+  }
+}
+/* eslint-enable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type */
+
 declare module "koa" {
   interface DefaultState {
     /** Set by `requireToken()`; absent only on routes it does not guard or with `credentialsRequired: false`. */
-    auth: AuthContext;
+    auth: BearerGate.RequestAuth;
   }
 }
 
@@ -85,7 +97,7 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
   function pass(ctx: Context, next: Next, auth: AuthContext<C> | undefined): Promise<void> | undefined {
     if (ctx.headerSent) return undefined; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
-      ctx.state.auth = auth as AuthContext; // C only adds to Claims what the caller says its tokens hold
+      ctx.state.auth = auth;
       if (onSuccess !== undefined) observe(() => onSuccess(auth, ctx));
     }
     return next(); // outside any try, so a handler's own error is never reported as an auth error

@@ -1,8 +1,9 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { HMAC_SECRET, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
+import { anchorOf, blocksOf, brokenLinks, checkedBlocks, CONSUMER_TSCONFIG } from "./docs.js";
 import { BODY_401 } from "../fixtures/catalogue.js";
 
 // Packs the tarball as `npm publish` would, installs it into a scratch project, and uses every
@@ -203,6 +204,90 @@ describe("the packed package", () => {
     });
   });
 
+  // The docs' examples, as a user copies them: a consumer project with the packed package installed
+  describe("the code blocks of README.md and docs/", () => {
+    const { blocks, unmarked } = checkedBlocks(root);
+    let project: string;
+    beforeAll(() => {
+      project = join(scratch, "docs-project");
+      mkdirSync(project);
+      writeFileSync(join(project, "package.json"), JSON.stringify({ private: true, type: "commonjs" }));
+      writeFileSync(join(project, "tsconfig.json"), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+      for (const block of blocks) {
+        mkdirSync(dirname(join(project, block.file)), { recursive: true });
+        writeFileSync(join(project, block.file), block.source);
+      }
+      for (const dir of subprojects) {
+        writeFileSync(join(project, dir, "tsconfig.json"), JSON.stringify(CONSUMER_TSCONFIG, null, 2));
+        // esm/: the apps with top-level await, as an ES module project has them
+        const type = dir === "esm" ? "module" : "commonjs";
+        writeFileSync(join(project, dir, "package.json"), JSON.stringify({ private: true, type }));
+      }
+    });
+    const subprojects = [...new Set(blocks.map((block) => dirname(block.file)).filter((dir) => dir !== "."))];
+
+    it("finds a ts block with no marker, and reads an indented one whole", () => {
+      const page = "a\n\n```ts\nlet x = 1;\n```\n\n- item\n\n  <!-- check: b.ts -->\n\n  ```ts\n  let y = 2;\n  ```\n";
+      expect(blocksOf("x.md", page)).toEqual({
+        blocks: [{ file: "b.ts", source: "let y = 2;\n", at: "x.md:11" }],
+        unmarked: ["x.md:3"],
+      });
+    });
+
+    it("link only to pages and headings that are there", () => {
+      expect(anchorOf("CORS and preflight requests")).toBe("cors-and-preflight-requests");
+      expect(anchorOf("Any OpenID Connect or OAuth 2.0 issuer: discovery")).toBe(
+        "any-openid-connect-or-oauth-20-issuer-discovery",
+      );
+      expect(brokenLinks(root)).toEqual([]);
+    });
+
+    it("are all checked or said to be fragments, one file each", () => {
+      expect(unmarked).toEqual([]);
+      const files = blocks.map((block) => block.file);
+      expect(files.filter((file, i) => files.indexOf(file) !== i)).toEqual([]);
+      // the README's own examples are among them: Express, Koa, a test, the Jest config
+      expect(files).toEqual(
+        expect.arrayContaining(["esm/express-app.ts", "esm/koa-app.ts", "posts.test.ts", "jest.config.cjs"]) as unknown,
+      );
+    });
+
+    // skipLibCheck is off, so that this package's declarations are checked as the examples use them;
+    // errors inside other packages' own declarations (@types/koa against its content-disposition) are
+    // theirs, told apart by their path: the repository's node_modules, not the scratch project
+    it.each([".", "esm", "peers"])(
+      "type-check under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess: %s",
+      (dir) => {
+        const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
+        const run = spawnSync(process.execPath, [tsc, "-p", join(project, dir)], {
+          cwd: root,
+          encoding: "utf8",
+          timeout: 120_000,
+        });
+        const ours = run.stdout
+          .split("\n")
+          .filter((line) => line.startsWith(".pack-test/") || line.startsWith("error"));
+        expect(ours).toEqual([]);
+        expect(run.status === 0 || run.stdout.includes("node_modules/")).toBe(true);
+      },
+      150_000,
+    );
+
+    it("pass when their tests run with Jest as the README configures it", () => {
+      const tests = blocks.filter((block) => block.file.endsWith(".test.ts")).map((block) => block.file);
+      expect(tests.length).toBeGreaterThanOrEqual(5);
+      const jest = join(root, "node_modules", "jest", "bin", "jest.js");
+      const run = spawnSync(process.execPath, [jest, "--ci", "--config", "jest.config.cjs", "--rootDir", project], {
+        cwd: project,
+        encoding: "utf8",
+        timeout: 150_000,
+        env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"] },
+      });
+      const output = `${run.stdout}${run.stderr}`;
+      expect([run.status, output]).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
+    }, 180_000);
+  });
+
   it("ships only the build, the docs and the licence", () => {
     const stray = files.filter(
       (file) =>
@@ -239,8 +324,10 @@ describe("the packed package", () => {
         "jwks-rsa",
         "node:buffer",
         "node:crypto",
+        "node:fs",
         "node:http",
         "node:https",
+        "node:path",
         "node:util",
       ]),
     );
