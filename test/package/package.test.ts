@@ -281,7 +281,8 @@ describe("the packed package", () => {
         cwd: project,
         encoding: "utf8",
         timeout: 150_000,
-        env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"] },
+        // as a CI would run them: examples that read JWT_SECRET at start-up find one
+        env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"], JWT_SECRET: "s".repeat(32) },
       });
       const output = `${run.stdout}${run.stderr}`;
       expect([run.status, output]).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
