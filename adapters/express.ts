@@ -13,11 +13,11 @@ import {
   type AuthContext,
   type Claims,
   type CognitoClaims,
-  type CognitoOptions,
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
 import { inEnvTerms } from "../src/env.js";
+import type { WithCognito } from "../src/options.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
@@ -83,7 +83,7 @@ export type TokenMiddleware<C extends object = Claims> = RequestHandler & {
  * @example app.use(requireToken({ cognito: { userPoolId: "sa-east-1_6ygLpRK0e", clientId: "web" } }));
  */
 export function requireToken<C extends object = CognitoClaims>(
-  options: ExpressOptions<C> & { cognito: CognitoOptions | readonly CognitoOptions[] },
+  options: ExpressOptions<C> & WithCognito,
 ): TokenMiddleware<C>;
 export function requireToken<C extends object = Claims>(options?: ExpressOptions<C>): TokenMiddleware<C>;
 export function requireToken<C extends object>(options?: ExpressOptions<C>): TokenMiddleware<C> {

@@ -13,11 +13,11 @@ import {
   type AuthContext,
   type Claims,
   type CognitoClaims,
-  type CognitoOptions,
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
 import { inEnvTerms } from "../src/env.js";
+import type { WithCognito } from "../src/options.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 
@@ -84,7 +84,7 @@ export type TokenMiddleware<C extends object = Claims> = Middleware<DefaultState
  * @example app.use(requireToken({ secret: process.env.JWT_SECRET }));
  */
 export function requireToken<C extends object = CognitoClaims>(
-  options: KoaOptions<C> & { cognito: CognitoOptions | readonly CognitoOptions[] },
+  options: KoaOptions<C> & WithCognito,
 ): TokenMiddleware<C>;
 export function requireToken<C extends object = Claims>(options?: KoaOptions<C>): TokenMiddleware<C>;
 export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMiddleware<C> {

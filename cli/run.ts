@@ -268,15 +268,14 @@ function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions 
 }
 
 function fromEnvironment(io: Io): VerifierOptions {
-  try {
-    return optionsFromEnv(io.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError) || !error.message.includes("no key source configured")) throw error;
+  // none of the key variables set: the flags are the way the user most likely meant
+  if (["JWT_SECRET", "COGNITO_USER_POOL_ID", "JWKS_URI"].every((name) => io.env[name] === undefined)) {
     throw new ConfigError(
       "no key given: pass --secret, --cognito-pool or --jwks-uri, or set JWT_SECRET, COGNITO_USER_POOL_ID or " +
         "JWKS_URI in the environment (with JWT_ISSUER, JWT_AUDIENCE, COGNITO_CLIENT_ID as requireToken() reads them).",
     );
   }
+  return optionsFromEnv(io.env);
 }
 
 // --claim name=value: the claim, read as text, must equal the value (so uid=2 matches the number 2)

@@ -93,10 +93,14 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   tokenCache?: TokenCacheOptions | false | undefined;
 }
 
-/** Options with `cognito`: a verifier of Cognito tokens, whose claims are typed as `CognitoClaims`. */
-export type CognitoVerifierOptions<Request = unknown, C extends object = Claims> = VerifierOptions<Request, C> & {
+/** Options that name a Cognito user pool (or several): what makes a verifier's claims `CognitoClaims`. */
+export interface WithCognito {
   cognito: CognitoOptions | readonly CognitoOptions[];
-};
+}
+
+/** Options with `cognito`: a verifier of Cognito tokens, whose claims are typed as `CognitoClaims`. */
+export type CognitoVerifierOptions<Request = unknown, C extends object = Claims> = VerifierOptions<Request, C> &
+  WithCognito;
 
 /** Where the keys come from, once checked. */
 export type KeySource =

@@ -94,13 +94,9 @@ export interface Gate<Request, C extends object = Claims> {
 export function createGate<Request = unknown, C extends object = Claims>(
   options: VerifierOptions<Request, C>,
 ): Gate<Request, C> {
-  return typed<Request, C>(gateOf(options as VerifierOptions<Request>));
-}
-
-// `C` is the caller's word about its claims (like jose's jwtVerify<T>), checked by nothing: the gate
-// works on `Claims`, and its answers are handed out under the caller's type.
-function typed<Request, C extends object>(gate: Gate<Request>): Gate<Request, C> {
-  return gate as unknown as Gate<Request, C>;
+  // `C` is the caller's word about its claims (like jose's jwtVerify<T>), checked by nothing: the
+  // gate works on `Claims`, and its answers are handed out under the caller's type
+  return gateOf(options as VerifierOptions<Request>) as unknown as Gate<Request, C>;
 }
 
 function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
