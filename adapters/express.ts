@@ -16,8 +16,8 @@ import {
   type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
-import { inEnvTerms } from "../src/env.js";
-import type { WithCognito } from "../src/options.js";
+import { inEnvTerms } from "../src/options/env.js";
+import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
 import { checkHooks, observe } from "./hooks.js";
 

@@ -21,8 +21,8 @@ import { requireToken as expressToken } from "bearer-gate/express";
 import { requireToken as koaToken } from "bearer-gate/koa";
 // the built package's own modules, for what the cache counts per entry
 import { entrySize, TOKEN_CACHE_DEFAULTS } from "../dist/esm/src/cache.js";
-import { decodeJwt } from "../dist/esm/src/decode.js";
-import { parseGroups, parseScopes } from "../dist/esm/src/scopes.js";
+import { decodeJwt } from "../dist/esm/src/token/decode.js";
+import { parseGroups, parseScopes } from "../dist/esm/src/access/scopes.js";
 import { AUDIENCE, ISSUER, SECRET, makeCognitoToken, makeToken, rsaKey, signHs256 } from "./tokens.mjs";
 
 const { values: args } = parseArgs({ options: { quick: { type: "boolean" }, write: { type: "boolean" } } });

@@ -1,5 +1,5 @@
 import { ConfigError, type RevocationLookup, type RevocationStore } from "../src/index.js";
-import { plainObject, rejectUnknown } from "../src/check.js";
+import { plainObject, rejectUnknown } from "../src/options/check.js";
 
 /** An `ioredis` client (v5 or newer): only its `call` is used. */
 export interface IoRedisLike {

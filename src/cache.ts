@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "./errors/errors.js";
 import type { Claims } from "./types.js";
 
 /** Bounds of the verified-token cache; `tokenCache: false` turns it off. */

@@ -1,8 +1,13 @@
 export { createVerifier, type Verifier } from "./verifier.js";
-export { createRevocationList, type RevocationList, type RevocationListOptions } from "./revocation.js";
-export { createMemoryStore, type MemoryStoreOptions, type RevocationLookup, type RevocationStore } from "./store.js";
-export { optionsFromEnv, ENV_VARIABLES } from "./env.js";
-export { readAuthorization } from "./header.js";
+export { createRevocationList, type RevocationList, type RevocationListOptions } from "./revocation/revocation.js";
+export {
+  createMemoryStore,
+  type MemoryStoreOptions,
+  type RevocationLookup,
+  type RevocationStore,
+} from "./revocation/store.js";
+export { optionsFromEnv, ENV_VARIABLES } from "./options/env.js";
+export { readAuthorization } from "./token/header.js";
 export {
   groupList,
   inAnyGroup,
@@ -12,9 +17,17 @@ export {
   parseScopes,
   scopeList,
   type ScopeMode,
-} from "./scopes.js";
-export { errorResponse, type ErrorBody, type ErrorResponse } from "./response.js";
-export { TokenError, ConfigError, KeySetError, MESSAGES, ALL_REASONS, type Code, type Reason } from "./errors.js";
+} from "./access/scopes.js";
+export { errorResponse, type ErrorBody, type ErrorResponse } from "./errors/response.js";
+export {
+  TokenError,
+  ConfigError,
+  KeySetError,
+  MESSAGES,
+  ALL_REASONS,
+  type Code,
+  type Reason,
+} from "./errors/errors.js";
 export type {
   Algorithm,
   HmacAlgorithm,
@@ -23,7 +36,7 @@ export type {
   ScopeSource,
   VerifierOptions,
   CognitoVerifierOptions,
-} from "./options.js";
+} from "./options/options.js";
 export type { CognitoOptions, TokenUse } from "./keys/cognito.js";
 export type { JwksFetchOptions } from "./keys/jwks.js";
 export type { AuthContext, Claims, CognitoClaims, JwtHeader, JsonValue } from "./types.js";

@@ -1,12 +1,12 @@
 import type { KeyObject } from "node:crypto";
 import { TokenCache } from "./cache.js";
-import { readClock } from "./check.js";
-import { checkClaims, checkRequired, checkTimes, type ClaimRules } from "./claims.js";
-import { buildAuthContext } from "./context.js";
-import { decodeJwt, type DecodedJwt } from "./decode.js";
-import { inEnvTerms } from "./env.js";
-import { quote, TokenError, toTokenError } from "./errors.js";
-import { checkTokenChars, checkTokenLength, readBearer } from "./header.js";
+import { readClock } from "./options/check.js";
+import { checkClaims, checkRequired, checkTimes, type ClaimRules } from "./token/claims.js";
+import { buildAuthContext } from "./access/context.js";
+import { decodeJwt, type DecodedJwt } from "./token/decode.js";
+import { inEnvTerms } from "./options/env.js";
+import { quote, TokenError, toTokenError } from "./errors/errors.js";
+import { checkTokenChars, checkTokenLength, readBearer } from "./token/header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import {
   normalizeOptions,
@@ -14,9 +14,9 @@ import {
   type KeySource,
   type Policy,
   type VerifierOptions,
-} from "./options.js";
-import { parseGroups, parseScopes } from "./scopes.js";
-import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./signature.js";
+} from "./options/options.js";
+import { parseGroups, parseScopes } from "./access/scopes.js";
+import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./token/signature.js";
 import type { AuthContext, Claims, CognitoClaims, JwtHeader } from "./types.js";
 
 /**

@@ -1,5 +1,5 @@
-import { plainObject, rejectUnknown } from "../check.js";
-import { ConfigError } from "../errors.js";
+import { plainObject, rejectUnknown } from "../options/check.js";
+import { ConfigError } from "../errors/errors.js";
 
 /** Which Cognito tokens a verifier accepts: `token_use` must match (`any` takes access and ID). */
 export type TokenUse = "access" | "id" | "any";

@@ -1,6 +1,6 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
-import { KeySetError, quote, TokenError } from "../errors.js";
+import { KeySetError, quote, TokenError } from "../errors/errors.js";
 import type { JwtHeader } from "../types.js";
 import { fetchJson, type FetchLimits } from "./fetch.js";
 

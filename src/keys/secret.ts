@@ -1,5 +1,5 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
-import { ConfigError } from "../errors.js";
+import { ConfigError } from "../errors/errors.js";
 
 // RFC 7518 §3.2: "A key of the same size as the hash output (for instance, 256 bits for "HS256")
 // or larger MUST be used with this algorithm."

@@ -1,4 +1,4 @@
-import { decodeJwt } from "../../src/decode.js";
+import { decodeJwt } from "../../src/token/decode.js";
 import { thrownBy } from "../helpers.js";
 import { rawToken } from "../fixtures/tokens.js";
 

@@ -1,4 +1,4 @@
-import { checkTokenChars, readAuthorization, readBearer } from "../../src/header.js";
+import { checkTokenChars, readAuthorization, readBearer } from "../../src/token/header.js";
 import { thrownBy } from "../helpers.js";
 
 // what verify() does with a header on a cache miss: read it, then check the token's characters

@@ -1,4 +1,4 @@
-import { fn, number, plainObject, readClock, rejectUnknown } from "./check.js";
+import { fn, number, plainObject, readClock, rejectUnknown } from "../options/check.js";
 
 /**
  * Where a revocation list keeps its entries. Every entry carries its own time to live, so the

@@ -1,4 +1,11 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "../errors/errors.js";
+
+/**
+ * The most `clockTolerance` may be, in seconds. The revocation list keeps every entry this long
+ * past the token's `exp`, so no verifier can accept a revoked token in its tolerance window,
+ * whatever tolerance each instance of an API was given.
+ */
+export const MAX_CLOCK_TOLERANCE = 300;
 
 // Checks of one option each, for normalizeOptions and the other constructors: a bad value is a
 // ConfigError naming the option, thrown at construction.

@@ -1,6 +1,6 @@
 import type { KeyObject } from "node:crypto";
 import jwa from "jwa";
-import { TokenError } from "./errors.js";
+import { TokenError } from "../errors/errors.js";
 
 /** Checks a signature over a signing input with a key, for one algorithm. */
 export type SignatureVerifier = (signingInput: string, signature: string, key: KeyObject) => boolean;

@@ -1,5 +1,5 @@
-import { ConfigError } from "./errors.js";
-import type { TokenUse } from "./keys/cognito.js";
+import { ConfigError } from "../errors/errors.js";
+import type { TokenUse } from "../keys/cognito.js";
 import type { VerifierOptions } from "./options.js";
 
 /** The environment variables `optionsFromEnv` reads. */

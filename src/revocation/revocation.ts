@@ -1,9 +1,8 @@
-import { fn, nonEmpty, number, plainObject, readClock, rejectUnknown } from "./check.js";
-import { MAX_CLOCK_TOLERANCE } from "./claims.js";
-import { decodeJwt } from "./decode.js";
-import { ConfigError, TokenError } from "./errors.js";
+import { fn, MAX_CLOCK_TOLERANCE, nonEmpty, number, plainObject, readClock, rejectUnknown } from "../options/check.js";
+import { decodeJwt } from "../token/decode.js";
+import { ConfigError, TokenError } from "../errors/errors.js";
 import type { RevocationLookup, RevocationStore } from "./store.js";
-import type { Claims } from "./types.js";
+import type { Claims } from "../types.js";
 
 /** Options of `createRevocationList`. */
 export interface RevocationListOptions {

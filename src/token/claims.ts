@@ -1,15 +1,8 @@
-import { quote, TokenError, type Reason } from "./errors.js";
-import type { Policy } from "./options.js";
-import type { Claims } from "./types.js";
+import { quote, TokenError, type Reason } from "../errors/errors.js";
+import type { Policy } from "../options/options.js";
+import type { Claims } from "../types.js";
 
 const MAX_DATE_SECONDS = 8.64e12;
-
-/**
- * The most `clockTolerance` may be, in seconds. The revocation list keeps every entry this long
- * past the token's `exp`, so no verifier can accept a revoked token in its tolerance window,
- * whatever tolerance each instance of an API was given.
- */
-export const MAX_CLOCK_TOLERANCE = 300;
 
 /** The part of the policy that judges claims. */
 export type ClaimRules = Pick<

@@ -1,4 +1,4 @@
-import { ConfigError, TokenError } from "./errors.js";
+import { ConfigError, TokenError } from "../errors/errors.js";
 
 // OAuth (RFC 6749 §3.3) and Cognito delimit scopes with spaces; the API's own tokens with commas.
 const DELIMITERS = /[\s,]+/;

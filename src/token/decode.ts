@@ -1,7 +1,7 @@
 import { isUtf8 } from "node:buffer";
-import { TokenError } from "./errors.js";
+import { TokenError } from "../errors/errors.js";
 import { TOKEN_CHARS } from "./header.js";
-import type { Claims, JwtHeader } from "./types.js";
+import type { Claims, JwtHeader } from "../types.js";
 
 /** A JWS compact serialisation split and parsed, not yet verified. */
 export interface DecodedJwt {

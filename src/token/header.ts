@@ -1,4 +1,4 @@
-import { TokenError } from "./errors.js";
+import { TokenError } from "../errors/errors.js";
 
 // RFC 6750 §2.1: the case-insensitive scheme, one or more spaces, then the token
 const SCHEME = "bearer";

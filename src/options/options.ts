@@ -1,12 +1,11 @@
-import { bool, fn, nonEmpty, number, plainObject, rejectUnknown } from "./check.js";
-import { MAX_CLOCK_TOLERANCE } from "./claims.js";
-import { ConfigError } from "./errors.js";
-import { describePools, stringList, type CognitoOptions, type CognitoPool, type TokenUse } from "./keys/cognito.js";
-import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "./keys/jwks.js";
-import { secretKey } from "./keys/secret.js";
+import { bool, fn, MAX_CLOCK_TOLERANCE, nonEmpty, number, plainObject, rejectUnknown } from "./check.js";
+import { ConfigError } from "../errors/errors.js";
+import { describePools, stringList, type CognitoOptions, type CognitoPool, type TokenUse } from "../keys/cognito.js";
+import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
+import { secretKey } from "../keys/secret.js";
 import type { KeyObject } from "node:crypto";
-import type { Claims } from "./types.js";
-import type { TokenCacheOptions } from "./cache.js";
+import type { Claims } from "../types.js";
+import type { TokenCacheOptions } from "../cache.js";
 
 /** HMAC algorithms, for a `secret`. */
 export type HmacAlgorithm = "HS256" | "HS384" | "HS512";

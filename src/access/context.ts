@@ -1,4 +1,4 @@
-import type { AuthContext, Claims } from "./types.js";
+import type { AuthContext, Claims } from "../types.js";
 
 /**
  * The auth context of a verified token; `now` in seconds. One per request, so not frozen (that
