@@ -1,25 +1,19 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from "express";
 import {
-  ConfigError,
   errorResponse,
-  groupList,
-  inAnyGroup,
-  isUserToken,
-  missingScopes,
   optionsFromEnv,
   readAuthorization,
-  scopeList,
   TokenError,
   type AuthContext,
   type Claims,
   type CognitoClaims,
-  type ScopeMode,
   type VerifierOptions,
 } from "../src/index.js";
+import { groupJudge, judgeRequest, scopeJudge, userJudge, type Judge } from "../src/access/guards.js";
+import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
-import { checkHooks, observe } from "./hooks.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
@@ -47,10 +41,18 @@ declare global {
 export interface ExpressOptions<C extends object = Claims> extends VerifierOptions<Request, C> {
   /** Default `true`: answer failures here. `false`: pass the `TokenError` to `next(err)`. */
   respond?: boolean | undefined;
-  /** Called for every refused request (scope guards' too), with the `TokenError`; never with the token. */
-  onFailure?: ((error: TokenError, req: Request) => void) | undefined;
-  /** Called for every request let through, with its auth context. */
-  onSuccess?: ((auth: AuthContext<C>, req: Request) => void) | undefined;
+  /**
+   * Called for every refused request (scope guards' too), with the `TokenError`; never with the
+   * token. For logs and metrics: never awaited, and a throw or a rejected promise never changes the
+   * answer (it is told once, as a `BEARER_GATE_HOOK_FAILED` process warning).
+   */
+  onFailure?:
+    ((error: TokenError, req: Request) => void) | ((error: TokenError, req: Request) => Promise<void>) | undefined;
+  /** Called for every request let through, with its auth context; like `onFailure`, only observes. */
+  onSuccess?:
+    | ((auth: AuthContext<C>, req: Request) => void)
+    | ((auth: AuthContext<C>, req: Request) => Promise<void>)
+    | undefined;
 }
 
 type Handling = { respond: boolean; onFailure: ExpressOptions["onFailure"] };
@@ -89,7 +91,7 @@ export function requireToken<C extends object = Claims>(options?: ExpressOptions
 export function requireToken<C extends object>(options?: ExpressOptions<C>): TokenMiddleware<C> {
   const given: ExpressOptions<C> = options ?? optionsFromEnv(process.env);
   const { respond = true, onFailure, onSuccess, ...verifierOptions } = given;
-  checkHooks(onFailure, onSuccess);
+  checkHooks("`onFailure` and `onSuccess`", onFailure, onSuccess);
   // options from the environment are complained about in its variables' names
   const gate = inEnvTerms(given, () => createGate<Request, C>(verifierOptions));
   const handling: Handling = { respond, onFailure };
@@ -97,7 +99,7 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
     if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
       req.auth = auth;
-      if (onSuccess !== undefined) observe(() => onSuccess(auth, req));
+      if (onSuccess !== undefined) observe("onSuccess", onSuccess, auth, req);
     }
     next(); // outside any try, so a handler's own error is never reported as an auth error
   }
@@ -131,12 +133,12 @@ function authOf(req: Request): AuthContext {
 
 /** Lets the request through only if its token has every listed scope; else 403 with the missing ones. */
 export function requireScope(...scopes: string[]): RequestHandler {
-  return scopeGuard(scopeList(scopes, "requireScope"), "all");
+  return guard(scopeJudge(scopes, "all", "requireScope"));
 }
 
 /** Lets the request through if its token has any listed scope; else 403 listing all of them. */
 export function requireAnyScope(...scopes: string[]): RequestHandler {
-  return scopeGuard(scopeList(scopes, "requireAnyScope"), "any");
+  return guard(scopeJudge(scopes, "any", "requireAnyScope"));
 }
 
 /** Formats a `TokenError` for apps that pass them on (`respond: false`); other errors go to `next`. */
@@ -152,63 +154,34 @@ export function authErrorHandler(): ErrorRequestHandler {
  * listed group; else 403 with code 450, listing the route's groups. Checked at startup.
  */
 export function requireGroup(...groups: string[]): RequestHandler {
-  const required = groupList(groups, "requireGroup");
-  return guard((auth) =>
-    inAnyGroup(auth.groups, required) ? undefined : new TokenError("insufficient_group", required),
-  );
+  return guard(groupJudge(groups, "requireGroup"));
 }
 
 /**
- * Lets the request through only with a user's token, not a machine's; else 401 with code 420. By
- * default a token is a user's when its `type` claim is `"user"`, or when it is a Cognito token with
- * a user name (`isUserToken`); `isUser` replaces the rule. A throw, or an answer that is not a
- * boolean, answers 980.
+ * Lets the request through only with a user's token, not a machine's; else 401 with code 420. The
+ * default rule follows the verifier (`isUserToken`): with `cognito`, a token is a user's when it
+ * carries a user name (`username`, or `cognito:username` in an ID token); otherwise when its `type`
+ * claim is `"user"`. `isUser` replaces the rule; a throw, or an answer that is not a boolean,
+ * answers 980.
  */
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- C types the predicate's claims: requireUser<MyClaims>((claims) => ...)
-export function requireUser<C extends object = Claims>(
-  isUser: (claims: Claims & C) => boolean = isUserToken,
-): RequestHandler {
-  if (typeof isUser !== "function") {
-    throw new ConfigError("`requireUser()` takes a predicate `(claims) => boolean`, or nothing for the default rule.");
-  }
-  const judge = isUser as (claims: Claims) => boolean; // C: the caller's word about its claims
-  return guard((auth) => (userVerdict(judge, auth.claims) ? undefined : new TokenError("user_required")));
+export function requireUser<C extends object = Claims>(isUser?: (claims: Claims & C) => boolean): RequestHandler {
+  return guard(userJudge(isUser));
 }
 
-function scopeGuard(required: readonly string[], mode: ScopeMode): RequestHandler {
-  return guard((auth) => {
-    const missing = missingScopes(auth.scopes, required, mode);
-    return missing.length > 0 ? new TokenError("insufficient_scope", missing) : undefined;
-  });
-}
-
-// a guard after requireToken: the refusal its judge finds, or 401 when no token was verified
-function guard(judge: (auth: AuthContext) => TokenError | undefined): RequestHandler {
+// A guard after requireToken: the refusal the shared core finds (401 when no token was verified,
+// 980 for an auth context requireToken did not make), answered as requireToken answers
+function guard(judge: Judge): RequestHandler {
   return function guard(req, res, next) {
-    const auth = req.auth as AuthContext | undefined;
-    if (auth === undefined) return fail(new TokenError("missing_token"), req, res, next);
-    let refusal: TokenError | undefined;
-    try {
-      refusal = judge(auth);
-    } catch (error) {
-      refusal = error instanceof TokenError ? error : new TokenError("internal_error", undefined, { cause: error });
-    }
+    const refusal = judgeRequest(req.auth, judge);
     if (refusal !== undefined) return fail(refusal, req, res, next);
     next();
   };
 }
 
-function userVerdict(isUser: (claims: Claims) => boolean, claims: Claims): boolean {
-  const verdict: unknown = isUser(claims);
-  if (typeof verdict === "boolean") return verdict;
-  throw new TokenError("internal_error", undefined, {
-    cause: new Error(`requireUser's predicate returned ${typeof verdict}, not a boolean`),
-  });
-}
-
 function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
   const { respond, onFailure } = (req as Handled)[HANDLING] ?? ANSWER;
-  if (onFailure !== undefined && error instanceof TokenError) observe(() => onFailure(error, req));
+  if (onFailure !== undefined && error instanceof TokenError) observe("onFailure", onFailure, error, req);
   if (res.headersSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) return next(error);
   send(res, error);

@@ -12,6 +12,7 @@ import {
   type TokenUse,
   type VerifierOptions,
 } from "../src/index.js";
+import { printable } from "../src/errors/text.js";
 
 /** Where the CLI reads and writes, so tests can run it in-process. */
 export interface Io {
@@ -39,10 +40,12 @@ Run bearer-gate <command> --help for a command's options; bearer-gate --version 
 Decodes the header and claims without any key: times as dates with how long ago or how long left,
 the scopes as a list, and the kind of token it claims to be. Nothing is verified.
 
+Every value from the token is shown with control characters and bidirectional overrides escaped.
+
 Exit codes: 0 decoded, 1 not a decodable JWT, 2 usage error.`,
   verify: `Usage: bearer-gate verify <token|-> [--secret S | --cognito-pool ID [--client-id C] [--token-use U] |
                            --jwks-uri URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
-                           [--claim NAME=VALUE]... [--allow-short-secret] [--json]
+                           [--claim NAME=VALUE]... [--allow-short-secret] [--allow-insecure-http] [--json]
 
 Runs the real verifier and prints the verified token, or the exact response the middleware would
 send (status, WWW-Authenticate, body) and the reason.
@@ -57,9 +60,14 @@ JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a secret stays off the command line:
   --scope S          a scope the token must have; may repeat (every one is required)
   --claim NAME=VALUE a claim the token must carry with this value (compared as text); may repeat
   --allow-short-secret  accept a secret shorter than its algorithm needs (RFC 7518), with a warning
+  --allow-insecure-http accept keys over plain http from a host other than this machine
   --json             machine-readable output
 
-Exit codes: 0 valid, 1 refused, 2 usage or configuration error.`,
+Exit codes (who failed):
+  0  the token is valid
+  1  the token was refused (the middleware would answer 401 or 403)
+  2  usage or configuration error (a bad flag, a missing key)
+  3  the server side: the keys or the revocation store could not be had (the middleware would answer 503)`,
 } as const;
 
 /** Runs the CLI; resolves to the exit code. */
@@ -95,7 +103,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (command === "--help" || command === "-h") return usage(io, "main", 0);
     if (command !== undefined) {
       const what = command.startsWith("-") ? "option" : "command";
-      io.stderr.write(`${paint("31", "error")}: unknown ${what} ${JSON.stringify(command)}\n\n`);
+      io.stderr.write(`${paint("31", "error")}: unknown ${what} ${printable(JSON.stringify(command))}\n\n`);
     }
     return usage(io, "main", 2);
   } catch (error) {
@@ -103,7 +111,7 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     const code = (error as { code?: unknown }).code;
     const usageError = error instanceof ConfigError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
     if (!usageError) throw error;
-    io.stderr.write(`${paint("31", "error")}: ${(error as Error).message}\n`);
+    io.stderr.write(`${paint("31", "error")}: ${printable((error as Error).message)}\n`);
     return 2;
   }
 }
@@ -115,6 +123,7 @@ const OPTIONS = {
     help: { type: "boolean", short: "h" },
     secret: { type: "string" },
     "allow-short-secret": { type: "boolean" },
+    "allow-insecure-http": { type: "boolean" },
     "cognito-pool": { type: "string" },
     "client-id": { type: "string" },
     "token-use": { type: "string" },
@@ -147,11 +156,14 @@ function inspect(token: string, values: Values, io: Io, paint: Paint): number {
   const { times, scopes } = explain(claims, io.now() / 1000);
   const kind = kindOf(claims);
   if (values.json === true) {
-    io.stdout.write(`${JSON.stringify({ verified: false, kind, header, claims, times, scopes }, null, 2)}\n`);
+    io.stdout.write(
+      `${printable(JSON.stringify({ verified: false, kind, header, claims, times, scopes }, null, 2), true)}\n`,
+    );
     return 0;
   }
   const lines = [
     paint("33", "NOT VERIFIED: decoded only. Nothing here proves who signed this token or that it is valid."),
+    // every line below holds text from the token: printable, so it cannot rewrite this banner
     "",
     ...layout(kind, header, claims, times, scopes, paint),
   ];
@@ -187,12 +199,14 @@ function layout(
   scopes: readonly string[] | null,
   paint: Paint,
 ): string[] {
+  // JSON.stringify escapes C0 controls in strings, not DEL, C1 or bidirectional overrides
+  const json = (value: unknown, indent?: number): string => printable(JSON.stringify(value, null, indent), true);
   return [
     `${paint("1", "Kind")}     ${kind}`,
-    ...(header === undefined ? [] : [`${paint("1", "Header")}   ${JSON.stringify(header)}`]),
-    `${paint("1", "Claims")}   ${JSON.stringify(claims, null, 2).replace(/\n/g, "\n         ")}`,
-    ...Object.entries(times).map(([name, text]) => `${paint("1", name.padEnd(9))}${text}`),
-    `${paint("1", "Scopes")}   ${scopes === null ? "(the scope claim is neither a string nor a list)" : scopes.length > 0 ? scopes.join(", ") : "(none)"}`,
+    ...(header === undefined ? [] : [`${paint("1", "Header")}   ${json(header)}`]),
+    `${paint("1", "Claims")}   ${json(claims, 2).replace(/\n/g, "\n         ")}`,
+    ...Object.entries(times).map(([name, text]) => `${paint("1", name.padEnd(8))} ${text}`),
+    `${paint("1", "Scopes")}   ${scopes === null ? "(the scope claim is neither a string nor a list)" : scopes.length > 0 ? list(scopes) : "(none)"}`,
   ];
 }
 
@@ -206,7 +220,7 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
     const missing = required.length > 0 ? missingScopes(auth.scopes, required) : [];
     if (missing.length > 0) throw new TokenError("insufficient_scope", missing);
   } catch (error) {
-    return refused(error, values, io, paint);
+    return refused(error, token, values, io, paint);
   }
   if (values.json === true) {
     const result = {
@@ -218,7 +232,7 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
       expiresAt: auth.expiresAt.toISOString(),
       expiresIn: auth.expiresIn,
     };
-    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    io.stdout.write(`${printable(JSON.stringify(result, null, 2), true)}\n`);
     return 0;
   }
   const { times } = explain(auth.claims, io.now() / 1000);
@@ -226,7 +240,7 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
     `${paint("32", "VALID")}: the middleware would let this request through.`,
     "",
     ...layout(kindOf(auth.claims), decodeUnverified(token)?.header, auth.claims, times, auth.scopes, paint),
-    ...(auth.groups.length > 0 ? [`${paint("1", "Groups")}   ${auth.groups.join(", ")}`] : []),
+    ...(auth.groups.length > 0 ? [`${paint("1", "Groups")}   ${list(auth.groups)}`] : []),
     ...(auth.userPoolId === undefined ? [] : [`${paint("1", "Pool")}     ${auth.userPoolId}`]),
   ];
   io.stdout.write(`${lines.join("\n")}\n`);
@@ -240,6 +254,7 @@ function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions 
   const options: VerifierOptions = keyFlags.length === 0 ? { ...fromEnvironment(io) } : {};
   if (string("secret") !== undefined) options.secret = string("secret");
   if (values["allow-short-secret"] === true) options.allowShortSecret = true;
+  if (values["allow-insecure-http"] === true) options.allowInsecureHttp = true;
   if (string("jwks-uri") !== undefined) options.jwksUri = string("jwks-uri");
   const pool = string("cognito-pool");
   const tokenUse = string("token-use") as TokenUse | undefined; // checked with the other options
@@ -296,16 +311,17 @@ function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
 }
 
-function refused(error: unknown, values: Values, io: Io, paint: Paint): number {
+// Exit codes: 1 the token was refused, 3 the server side failed (a 503: keys or store unavailable)
+function refused(error: unknown, token: string, values: Values, io: Io, paint: Paint): number {
   const refusal = error instanceof TokenError ? error : new TokenError("internal_error", undefined, { cause: error });
   const response = errorResponse(refusal);
-  const cause = refusal.cause instanceof Error ? refusal.cause.message : undefined;
+  const cause = detail(refusal, token, io.now() / 1000);
   const result = { valid: false, reason: refusal.reason, detail: cause, response };
   io.stdout.write(
     values.json === true
-      ? `${JSON.stringify(result, null, 2)}\n`
+      ? `${printable(JSON.stringify(result, null, 2), true)}\n`
       : [
-          `${paint("31", "REFUSED")}: ${refusal.reason}${cause === undefined ? "" : ` (${cause})`}`,
+          `${paint("31", "REFUSED")}: ${refusal.reason}${cause === undefined ? "" : ` (${printable(cause)})`}`,
           "The middleware would answer:",
           `  HTTP ${response.status}`,
           ...Object.entries(response.headers).map(([name, value]) => `  ${name}: ${value}`),
@@ -313,7 +329,29 @@ function refused(error: unknown, values: Values, io: Io, paint: Paint): number {
           "",
         ].join("\n"),
   );
-  return 1;
+  return response.status === 503 ? 3 : 1;
+}
+
+// The refusal's cause and the causes it chains (a 503's root cause: connection refused, HTTP 500),
+// with, for an expired token, its date and how long ago
+function detail(refusal: TokenError, token: string, now: number): string | undefined {
+  const messages: string[] = [];
+  // read by shape, not instanceof: an error from another realm (a VM context, a worker) is one too
+  for (let cause = refusal.cause; isErrorLike(cause) && messages.length < 5; cause = cause.cause) {
+    messages.push(cause.message === "" && typeof cause.code === "string" ? cause.code : cause.message);
+  }
+  const exp = decodeUnverified(token)?.claims["exp"];
+  if (refusal.reason === "expired" && typeof exp === "number") messages.push(`expired ${describeTime(exp, now)}`);
+  return messages.length === 0 ? undefined : messages.join(": ");
+}
+
+function isErrorLike(value: unknown): value is { message: string; cause?: unknown; code?: unknown } {
+  return typeof value === "object" && value !== null && typeof (value as { message?: unknown }).message === "string";
+}
+
+// a list of names from a token, each printable (a comma inside one shows as it is)
+function list(names: readonly string[]): string {
+  return names.map((name) => printable(name)).join(", ");
 }
 
 function decodeUnverified(

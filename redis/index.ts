@@ -16,10 +16,12 @@ export interface RedisStoreOptions {
   /** Put before every key. Default `"bearer-gate:"`; on Redis Cluster use a hash tag, `"{bearer-gate}:"`. */
   prefix?: string | undefined;
   /**
-   * Hears of a Redis that may evict this store's keys (any `maxmemory-policy` but `noeviction`:
-   * `volatile-*` evicts keys with a time to live, as every entry here has), found by `CONFIG GET`
-   * at creation: an evicted entry un-revokes a token. Default: `process.emitWarning`. Where `CONFIG`
-   * is not allowed (many managed services) nothing is said.
+   * Hears of a Redis that may lose this store's keys, found at creation: one that may evict them
+   * (any `maxmemory-policy` but `noeviction`: `volatile-*` evicts keys with a time to live, as every
+   * entry here has), and one that keeps nothing on disk (neither AOF nor RDB snapshots: restarted,
+   * it forgets every revocation). A lost entry un-revokes a token. Default: `process.emitWarning`
+   * (codes `BEARER_GATE_REDIS_EVICTION`, `BEARER_GATE_REDIS_PERSISTENCE`). Where `CONFIG` is not
+   * allowed (many managed services) nothing is said of what only it tells.
    */
   onWarning?: ((message: string) => void) | undefined;
 }
@@ -48,9 +50,16 @@ export function createRedisStore(
   rejectUnknown(plainObject(options, "Redis store options"), ["prefix", "onWarning"], "Redis store");
   const prefix = options.prefix ?? "bearer-gate:";
   if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
-  const onWarning = options.onWarning ?? warn;
-  if (typeof onWarning !== "function") throw new ConfigError("`onWarning` must be a function.");
-  checkEviction(send, onWarning);
+  const { onWarning } = options;
+  if (onWarning !== undefined && typeof onWarning !== "function") {
+    throw new ConfigError("`onWarning` must be a function.");
+  }
+  const warn: Warn =
+    onWarning === undefined
+      ? (message, code) => process.emitWarning(message, { code })
+      : (message) => onWarning(message);
+  checkEviction(send, warn);
+  checkPersistence(send, warn);
   const idKey = (id: string): string => `${prefix}id:${id}`;
   const subjectKey = (subject: string): string => `${prefix}sub:${subject}`;
 
@@ -78,19 +87,39 @@ export function createRedisStore(
 
 // allkeys-* policies evict any key, and volatile-* ones evict keys that have a time to live, which
 // every entry of this store has: under memory pressure only noeviction keeps every revocation.
-function checkEviction(send: Send, onWarning: (message: string) => void): void {
+function checkEviction(send: Send, warn: Warn): void {
   send(["CONFIG", "GET", "maxmemory-policy"]).then(
     (reply) => {
       const policy = configValue(reply, "maxmemory-policy");
       if (typeof policy === "string" && policy !== "noeviction") {
-        onWarning(
+        warn(
           `bearer-gate: this Redis evicts keys under memory pressure (maxmemory-policy ${policy}), and an evicted ` +
             "revocation is a token let back in. Give the revocation list a Redis with maxmemory-policy noeviction.",
+          "BEARER_GATE_REDIS_EVICTION",
         );
       }
     },
     () => undefined, // CONFIG renamed or refused (managed Redis), or not connected yet: nothing to say
   );
+}
+
+// A Redis with neither AOF (`aof_enabled:1` in INFO persistence) nor RDB snapshots (CONFIG GET
+// save: "" when none is set) starts empty after a restart: every revocation is gone at once.
+function checkPersistence(send: Send, warn: Warn): void {
+  send(["INFO", "persistence"])
+    .then((info) => {
+      if (/^aof_enabled:1\s*$/m.test(String(info))) return;
+      return send(["CONFIG", "GET", "save"]).then((reply) => {
+        if (configValue(reply, "save") !== "") return;
+        warn(
+          "bearer-gate: this Redis keeps nothing on disk (neither AOF nor RDB snapshots): restarted, it forgets " +
+            "every revocation, and revoked tokens are let back in until they expire. Turn on appendonly yes " +
+            "(see docs/revocation.md).",
+          "BEARER_GATE_REDIS_PERSISTENCE",
+        );
+      });
+    })
+    .catch(() => undefined); // INFO or CONFIG refused (managed Redis), or not connected yet: nothing to say
 }
 
 // CONFIG GET answers a flat [name, value] list (RESP2, ioredis) or a map (RESP3, node-redis 5+)
@@ -103,9 +132,8 @@ function configValue(reply: unknown, name: string): unknown {
   return reply !== null && typeof reply === "object" ? (reply as Record<string, unknown>)[name] : undefined;
 }
 
-function warn(message: string): void {
-  process.emitWarning(message, { code: "BEARER_GATE_REDIS_EVICTION" });
-}
+/** Tells of a Redis that may lose entries: the user's `onWarning`, or a process warning with its code. */
+type Warn = (message: string, code: string) => void;
 
 function sender(client: unknown): Send {
   if (client !== null && typeof client === "object") {

@@ -125,8 +125,11 @@ export class TokenCache {
     this.#dropExpired(now);
     const full = this.#entries.size >= this.#maxEntries || this.#bytes + size > this.#maxBytes;
     if (full && this.#random() >= ADMISSION) return;
-    this.#entries.set(bucket, {
-      token,
+    // A token cut out of a larger string (a 16 KB cookie, by getToken) is a V8 sliced string that
+    // keeps the whole of it alive: the bound holds only for a copy of the token's own characters.
+    const own = flatCopy(token);
+    this.#entries.set(own.slice(-BUCKET_CHARS), {
+      token: own,
       claims,
       scopes,
       groups,
@@ -194,4 +197,10 @@ function bound(value: unknown, name: string, fallback: number): number {
     throw new ConfigError(`\`${name}\` must be a whole number >= 1, got ${JSON.stringify(value)}.`);
   }
   return value;
+}
+
+// A new string holding only these characters: concatenation makes a rope, and slicing a rope
+// flattens it into a fresh string first, so nothing of the original is referenced.
+function flatCopy(text: string): string {
+  return ` ${text}`.slice(1);
 }

@@ -1,12 +1,12 @@
 import type { KeyObject } from "node:crypto";
 import { TokenCache } from "./cache.js";
-import { readClock } from "./options/check.js";
+import { isThenable, readClock } from "./options/check.js";
 import { checkClaims, checkRequired, checkTimes, type ClaimRules } from "./token/claims.js";
 import { buildAuthContext } from "./access/context.js";
 import { decodeJwt, type DecodedJwt } from "./token/decode.js";
 import { inEnvTerms } from "./options/env.js";
 import { quote, TokenError, toTokenError } from "./errors/errors.js";
-import { checkTokenChars, checkTokenLength, readBearer } from "./token/header.js";
+import { checkTokenChars, checkTokenLength, isOtherScheme, readBearer } from "./token/header.js";
 import { JwksKeys } from "./keys/jwks.js";
 import {
   normalizeOptions,
@@ -119,7 +119,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
       // outside state apply again
       checkTimes(hit, policy.clockTolerance, now);
       checkRequired(hit.claims, policy);
-      return finish(token, hit, now, request);
+      return finish(hit.token, hit, now, request); // the cache's own copy: see TokenCache.set
     }
     if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
     const decoded = decodeJwt(token, fromHeader);
@@ -199,7 +199,10 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   ): Now<AuthContext | undefined> {
     try {
       if (policy.getToken === undefined) {
-        if (authorization === undefined && !policy.credentialsRequired) return undefined;
+        // no bearer credentials (no header, or another scheme): anonymous, when that is allowed
+        if (!policy.credentialsRequired && (authorization === undefined || isOtherScheme(authorization))) {
+          return undefined;
+        }
         return verifyNow(readBearer(authorization, policy.maxTokenLength), true, request);
       }
     } catch (error) {
@@ -215,7 +218,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     } catch (error) {
       throw toTokenError(error);
     }
-    if (token === undefined || token === "") {
+    if (token === undefined || token === null || token === "") {
       if (!policy.credentialsRequired) return undefined;
       throw new TokenError("missing_token");
     }
@@ -268,10 +271,6 @@ function refuseIssuer(iss: string | undefined): never {
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
-}
 
 // what getScopes found: a list of strings or a delimited string, or a 980 that says what came
 function serverScopes(value: unknown): readonly string[] {

@@ -1,9 +1,35 @@
 import type { AuthContext, Claims } from "../types.js";
 
+// The brand of an auth context that requireToken made, on the prototype of the one class that makes
+// them: a hand-made `req.auth` (express-jwt's, a test's, a spread copy) lacks it. Symbol.for, so
+// the ESM and CommonJS builds of one install know each other's contexts.
+const MADE_BY_GATE = Symbol.for("bearer-gate.auth-context");
+
 /**
  * The auth context of a verified token; `now` in seconds. One per request, so not frozen (that
- * costs more than the rest of a cache hit); what requests share, the claims and scopes, is.
+ * costs more than the rest of a cache hit); what requests share, the claims and scopes, is. An
+ * instance of a class, not a literal: its brand costs nothing per request, where a WeakSet entry
+ * would cost a third of a cache hit.
  */
+class GateContext implements AuthContext {
+  readonly expiresAt: Date;
+  readonly expiresIn: number;
+
+  constructor(
+    readonly token: string,
+    readonly claims: Claims,
+    readonly scopes: readonly string[],
+    readonly groups: readonly string[],
+    readonly userPoolId: string | undefined,
+    now: number,
+  ) {
+    this.expiresAt = new Date(claims.exp * 1000);
+    this.expiresIn = Math.max(0, Math.floor(claims.exp - now));
+  }
+}
+Object.defineProperty(GateContext.prototype, MADE_BY_GATE, { value: true });
+
+/** The auth context of a verified token; `now` in seconds. */
 export function buildAuthContext(
   token: string,
   claims: Claims,
@@ -12,13 +38,10 @@ export function buildAuthContext(
   userPoolId: string | undefined,
   now: number,
 ): AuthContext {
-  return {
-    token,
-    claims,
-    scopes,
-    groups,
-    userPoolId,
-    expiresAt: new Date(claims.exp * 1000),
-    expiresIn: Math.max(0, Math.floor(claims.exp - now)),
-  };
+  return new GateContext(token, claims, scopes, groups, userPoolId, now);
+}
+
+/** Whether `value` is an auth context that a `requireToken` (of this package, either build) made. */
+export function isGateContext(value: unknown): value is AuthContext {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[MADE_BY_GATE] === true;
 }

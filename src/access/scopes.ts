@@ -1,18 +1,27 @@
 import { ConfigError, TokenError } from "../errors/errors.js";
 
-// OAuth (RFC 6749 §3.3) and Cognito delimit scopes with spaces; the API's own tokens with commas.
-const DELIMITERS = /[\s,]+/;
+// OAuth (RFC 6749 §3.3) and Cognito delimit scopes with spaces (U+0020 only: no other white
+// space), the API's own tokens with commas. Any other character is part of its scope, so a scope
+// holding a tab, a no-break space or U+2028 matches no guard.
+const DELIMITERS = /[ ,]+/;
+// what a guard's own scope or group may not hold: a delimiter, or any white space or control
+// character (a typo that could never match a token's scope)
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const NOT_IN_A_NAME = /[\s,\u0000-\u001f\u007f-\u009f]/;
+// a group name may hold a comma (Cognito allows punctuation): a list's member "a,b" is one group
+// eslint-disable-next-line no-control-regex -- control characters are what it refuses
+const NOT_IN_A_GROUP = /[\s\u0000-\u001f\u007f-\u009f]/;
 
 /**
- * Parses a scope claim to a list: a space- or comma-delimited string, or an array of strings.
- * An absent claim is no scopes.
+ * Parses a scope claim to a list: a string delimited by spaces (U+0020) or commas, or an array of
+ * strings, each member taken whole (never split again). An absent claim is no scopes.
  * @throws TokenError `malformed_token` when the claim is of any other type.
  */
 export function parseScopes(claim: unknown): readonly string[] {
   if (claim === undefined) return NO_SCOPES;
   if (typeof claim === "string") return scopeString(claim);
   if (Array.isArray(claim) && claim.every((scope) => typeof scope === "string")) {
-    return unique(claim.flatMap((scope) => scope.split(DELIMITERS)));
+    return unique(claim);
   }
   throw new TokenError("malformed_token", undefined, {
     cause: new Error("the scope claim is neither a string nor a list of strings"),
@@ -63,7 +72,7 @@ export function missingScopes(
 export function scopeList(scopes: readonly unknown[], guard: string): readonly string[] {
   if (scopes.length === 0) throw new ConfigError(`\`${guard}()\` needs at least one scope.`);
   for (const scope of scopes) {
-    if (typeof scope !== "string" || scope === "" || DELIMITERS.test(scope)) {
+    if (typeof scope !== "string" || scope === "" || NOT_IN_A_NAME.test(scope)) {
       throw new ConfigError(`\`${guard}()\`: ${JSON.stringify(scope)} is not a scope (one word, no spaces or commas).`);
     }
   }
@@ -73,8 +82,8 @@ export function scopeList(scopes: readonly unknown[], guard: string): readonly s
 const NO_GROUPS: readonly string[] = Object.freeze([]);
 
 /**
- * Parses a groups claim (Cognito's `cognito:groups`) to a list: an array of strings, taken as it
- * is, or a space- or comma-delimited string. An absent claim is no groups.
+ * Parses a groups claim (Cognito's `cognito:groups`) to a list: an array of strings, each member
+ * taken whole, or a string delimited by spaces (U+0020) or commas. An absent claim is no groups.
  * @throws TokenError `malformed_token` when the claim is of any other type.
  */
 export function parseGroups(claim: unknown): readonly string[] {
@@ -93,7 +102,7 @@ export function parseGroups(claim: unknown): readonly string[] {
 export function groupList(groups: readonly unknown[], guard: string): readonly string[] {
   if (groups.length === 0) throw new ConfigError(`\`${guard}()\` needs at least one group.`);
   for (const group of groups) {
-    if (typeof group !== "string" || group === "" || /\s/.test(group)) {
+    if (typeof group !== "string" || group === "" || NOT_IN_A_GROUP.test(group)) {
       throw new ConfigError(`\`${guard}()\`: ${JSON.stringify(group)} is not a group name (one word, no spaces).`);
     }
   }
@@ -106,13 +115,18 @@ export function inAnyGroup(granted: readonly string[], required: readonly string
 }
 
 /**
- * The default rule of `requireUser`: a token is a user's when its `type` claim is `"user"` (the
- * API's own tokens; a bot's carry another type), or when it is a Cognito token with a user name
- * (`username` in an access token, `cognito:username` in an ID token). A Cognito client-credentials
- * token has neither: it is a machine's.
+ * The default rule of `requireUser`, which follows the verifier's kind. For a Cognito verifier
+ * (`cognito: true`), a token is a user's when it carries a user name (`username` in an access
+ * token, `cognito:username` in an ID token), whatever else it says: a client-credentials token has
+ * none. For any other verifier, when its `type` claim is `"user"` (the API's own tokens; a bot's
+ * carry another type). `cognito` defaults to whether the token has a `token_use` claim.
  */
-export function isUserToken(claims: Readonly<Record<string, unknown>>): boolean {
-  if (claims["type"] === "user") return true;
-  if (typeof claims["token_use"] !== "string") return false;
-  return typeof claims["username"] === "string" || typeof claims["cognito:username"] === "string";
+export function isUserToken(
+  claims: Readonly<Record<string, unknown>>,
+  verifier: { readonly cognito?: boolean | undefined } = {},
+): boolean {
+  if (verifier.cognito ?? typeof claims["token_use"] === "string") {
+    return typeof claims["username"] === "string" || typeof claims["cognito:username"] === "string";
+  }
+  return claims["type"] === "user";
 }

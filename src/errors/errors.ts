@@ -1,3 +1,7 @@
+import { bounded, displayUrl } from "./text.js";
+
+export { quote } from "./text.js";
+
 /** The catalogue's messages, byte for byte: they are part of the API's contract with its clients. */
 export const MESSAGES = {
   400: "Your request could not be completed because it was not properly authenticated.",
@@ -162,8 +166,8 @@ export class TokenError extends Error {
   readonly reason: Reason;
   readonly params: readonly string[] | undefined;
   /**
-   * For `keys_unavailable`: whole seconds until the key set may be downloaded again, sent as
-   * `Retry-After` with the 503.
+   * For `keys_unavailable`: whole seconds until the key set may be downloaded again; for
+   * `revocation_unavailable`, 1. Sent as `Retry-After` with the 503.
    */
   readonly retryAfter: number | undefined;
 
@@ -194,19 +198,24 @@ export class KeySetError extends Error {
     return isBranded(value, KEY_SET_ERROR);
   }
 
-  /** The URL that was asked. */
+  /** The URL that was asked, without any user name and password it holds. */
   readonly uri: string;
 
   constructor(uri: string, cause: unknown) {
-    super(`bearer-gate: the key set at ${uri} could not be had: ${describeFailure(cause)}.`, { cause });
+    const shown = displayUrl(uri);
+    super(`bearer-gate: the key set at ${shown} could not be had: ${describeFailure(cause)}.`, { cause });
     this.name = "KeySetError";
-    this.uri = uri;
+    this.uri = shown;
     brand(this, KEY_SET_ERROR);
   }
 }
 
-// the innermost cause in words a user can act on
+// the innermost cause in words a user can act on; its text may come from a key server: bounded
 function describeFailure(error: unknown): string {
+  return bounded(innerFailure(error));
+}
+
+function innerFailure(error: unknown): string {
   let inner = error;
   while (inner instanceof Error && inner.cause !== undefined) inner = inner.cause;
   const code = (inner as { code?: unknown } | undefined)?.code;
@@ -241,19 +250,6 @@ function brand(error: Error, symbol: symbol): void {
 
 function isBranded(value: unknown, symbol: symbol): boolean {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[symbol] === true;
-}
-
-const QUOTED_MAX_CHARS = 64;
-
-/**
- * A value from a token (a `kid`, an `iss`) made safe for a log line: JSON-quoted, so CR/LF and
- * control characters show as escapes, and cut to 64 characters.
- */
-export function quote(value: unknown): string {
-  const text = typeof value === "string" ? value : String(value);
-  return text.length > QUOTED_MAX_CHARS
-    ? `${JSON.stringify(text.slice(0, QUOTED_MAX_CHARS))}... (${text.length} characters)`
-    : JSON.stringify(text);
 }
 
 /** `TokenError` for anything unexpected, so `verify()` only ever rejects with a `TokenError`. */

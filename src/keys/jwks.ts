@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
 import { KeySetError, quote, TokenError } from "../errors/errors.js";
+import { displayUrl } from "../errors/text.js";
 import type { JwtHeader } from "../types.js";
 import { fetchJson, type FetchLimits } from "./fetch.js";
 
@@ -31,7 +32,12 @@ export interface JwksFetchOptions {
  * The key-set settings once checked. With `discoveryIssuer`, `uri` is the issuer's discovery
  * document, read before every download of the key set for its `jwks_uri`.
  */
-export type JwksSettings = { readonly uri: string; readonly discoveryIssuer?: string | undefined } & {
+export type JwksSettings = {
+  readonly uri: string;
+  readonly discoveryIssuer?: string | undefined;
+  /** `allowInsecureHttp`: a discovered `http` key set off loopback is accepted. */
+  readonly allowInsecureHttp: boolean;
+} & {
   readonly [K in keyof JwksFetchOptions]-?: number;
 };
 
@@ -64,42 +70,54 @@ export class JwksKeys {
   #generation = 0;
   #fingerprint = "";
   #lastFailure: unknown;
-  readonly #limits: FetchLimits;
 
   constructor(settings: JwksSettings) {
     this.#settings = settings;
     this.#refetchBudget = settings.refetchesPerMinute;
-    this.#limits = { timeoutMs: settings.timeoutMs, maxResponseBytes: settings.maxResponseBytes };
     this.#client = new jwksRsa.JwksClient({
       jwksUri: settings.uri,
       cache: false, // ours, below: jwks-rsa's cache keeps PEM strings and cannot serve stale keys
       rateLimit: false,
-      fetcher: async () => verifyingKeysOnly(await fetchJson(await this.#locate(), this.#limits)),
+      fetcher: async () => {
+        // one deadline for the whole download: discovery document (and its RFC 8414 fallback) and key set
+        const limits: FetchLimits = {
+          deadline: performance.now() + settings.timeoutMs,
+          timeoutMs: settings.timeoutMs,
+          maxResponseBytes: settings.maxResponseBytes,
+        };
+        return verifyingKeysOnly(await fetchJson(await this.#locate(limits), limits));
+      },
     });
   }
 
   // Where the key set is: the configured URL, or the jwks_uri of the issuer's discovery document,
   // read again with every download so that the key set follows it
-  async #locate(): Promise<string> {
+  async #locate(limits: FetchLimits): Promise<string> {
     const issuer = this.#settings.discoveryIssuer;
     if (issuer === undefined) return this.#settings.uri;
     let document: unknown;
     try {
-      document = await fetchJson(this.#settings.uri, this.#limits);
+      document = await fetchJson(this.#settings.uri, limits);
     } catch (error) {
       // RFC 8414 servers that publish no OpenID configuration
       if ((error as { status?: unknown }).status !== 404) throw error;
-      document = await fetchJson(authorizationServerMetadataUrl(issuer), this.#limits);
+      document = await fetchJson(authorizationServerMetadataUrl(issuer), limits);
     }
-    return jwksUriOf(document, issuer);
+    return jwksUriOf(document, issuer, this.#settings.allowInsecureHttp);
   }
 
   /**
-   * Names the key set a verification was made under: it changes when the keys change, and is -1
-   * while the set is past its age, so that no cached verification outlives a change of keys.
+   * Names the key set a verification was made under: it changes when the keys change, so that no
+   * cached verification outlives a change of keys. Past the set's age the same set still serves
+   * (stale, while a download is tried): a verification cached under it is as good as one made
+   * again with it, so its stamp holds until the set changes or the stale window ends (-1).
    */
   stamp(): number {
-    return performance.now() - this.#fetchedAt < this.#settings.cacheMaxAgeMs ? this.#generation : -1;
+    const age = performance.now() - this.#fetchedAt;
+    if (age < this.#settings.cacheMaxAgeMs) return this.#generation;
+    if (!this.#servesStale(age)) return -1;
+    this.#refreshInBackground(); // hits alone must still lead to the set being read again
+    return this.#generation;
   }
 
   /**
@@ -117,15 +135,21 @@ export class JwksKeys {
   async #resolveLater(header: JwtHeader): Promise<KeyObject> {
     await this.#ensureUsable();
     let jwk = this.#find(header);
-    if (jwk === undefined && (this.#inflight !== undefined || this.#takeRefetch())) {
+    if (jwk === undefined) {
+      if (this.#inflight === undefined) {
+        // While the key server cannot be reached, nobody can tell whether this kid exists: a 503,
+        // never a 401 (catalogue: a key outage is 980). The budget pays for downloads only.
+        if (this.#lastDownloadFailed() && (this.#failedRecently() || !this.#takeRefetch())) {
+          throw this.#unavailable();
+        }
+        if (!this.#lastDownloadFailed() && !this.#takeRefetch())
+          throw unknownKey(header, "the refetch budget is spent");
+      }
       await this.#refreshOrThrow(); // joins the download in flight, if there is one
       jwk = this.#find(header);
     }
-    if (jwk === undefined) {
-      throw new TokenError("unknown_key", undefined, {
-        cause: new Error(`no usable key for kid ${quote(header.kid)}`),
-      });
-    }
+    // only a kid missing from a set just downloaded successfully is unknown
+    if (jwk === undefined) throw unknownKey(header, "the key set holds no such key");
     return checkedKey(jwk, header);
   }
 
@@ -134,11 +158,30 @@ export class JwksKeys {
   async #ensureUsable(): Promise<void> {
     const age = performance.now() - this.#fetchedAt;
     if (age < this.#settings.cacheMaxAgeMs) return;
-    const usableStale = this.#keys.length > 0 && age < this.#settings.cacheMaxAgeMs + this.#settings.staleIfErrorMs;
-    if (!usableStale) return this.#refreshOrThrow();
+    if (!this.#servesStale(age)) return this.#refreshOrThrow();
+    this.#refreshInBackground();
+  }
+
+  #servesStale(age: number): boolean {
+    return this.#keys.length > 0 && age < this.#settings.cacheMaxAgeMs + this.#settings.staleIfErrorMs;
+  }
+
+  #refreshInBackground(): void {
     if (this.#inflight === undefined && !this.#failedRecently()) {
       this.#refreshOrThrow().catch(() => undefined); // its failure is kept in #failedAt; the stale set serves on
     }
+  }
+
+  #lastDownloadFailed(): boolean {
+    return this.#failedAt > this.#fetchedAt;
+  }
+
+  // "the last download failed", chaining that download's own error (connection refused, HTTP 500)
+  #unavailable(): TokenError {
+    return new TokenError("keys_unavailable", undefined, {
+      cause: new Error("the last key-set download failed", { cause: this.#lastFailure }),
+      retryAfter: this.#retryAfter(),
+    });
   }
 
   // A token bucket: refetchesPerMinute downloads at most at once, refilled one every 60 s / that.
@@ -159,12 +202,7 @@ export class JwksKeys {
 
   async #refreshOrThrow(): Promise<void> {
     if (this.#inflight === undefined) {
-      if (this.#failedRecently()) {
-        throw new TokenError("keys_unavailable", undefined, {
-          cause: new Error("the last key-set download failed", { cause: this.#lastFailure }),
-          retryAfter: this.#retryAfter(),
-        });
-      }
+      if (this.#failedRecently()) throw this.#unavailable();
       this.#inflight = this.#download().finally(() => {
         this.#inflight = undefined;
       });
@@ -236,8 +274,10 @@ function authorizationServerMetadataUrl(issuer: string): string {
 }
 
 // The document must name the configured issuer exactly (OpenID Connect Discovery §4.3, RFC 8414
-// §3.3), or its keys could be another issuer's; its jwks_uri must be an http(s) URL.
-function jwksUriOf(document: unknown, issuer: string): string {
+// §3.3), or its keys could be another issuer's; its jwks_uri must be an https URL (http only on
+// loopback and from an http issuer, or with allowInsecureHttp): anyone on the path of a plain
+// http download could serve their own key and mint any token.
+export function jwksUriOf(document: unknown, issuer: string, allowInsecureHttp: boolean): string {
   if (document === null || typeof document !== "object") throw new Error("the discovery document is not a JSON object");
   const { issuer: named, jwks_uri: uri } = document as { issuer?: unknown; jwks_uri?: unknown };
   if (named !== issuer) {
@@ -246,7 +286,26 @@ function jwksUriOf(document: unknown, issuer: string): string {
   if (typeof uri !== "string" || !URL.canParse(uri) || !/^https?:$/.test(new URL(uri).protocol)) {
     throw new Error(`the discovery document's jwks_uri ${quote(uri)} is not an http(s) URL`);
   }
+  const downgrade = new URL(issuer).protocol === "https:" || !isLoopback(new URL(uri));
+  if (new URL(uri).protocol === "http:" && downgrade && !allowInsecureHttp) {
+    throw new Error(
+      `the discovery document's jwks_uri ${displayUrl(uri)} is plain http: keys are downloaded over https only ` +
+        "(set allowInsecureHttp to true for a private network you trust)",
+    );
+  }
   return uri;
+}
+
+/** Whether a URL's host is this machine (`localhost`, 127.0.0.0/8, `::1`): plain http is safe there. */
+export function isLoopback(url: URL): boolean {
+  const host = url.hostname;
+  return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function unknownKey(header: JwtHeader, why: string): TokenError {
+  return new TokenError("unknown_key", undefined, {
+    cause: new Error(`no usable key for kid ${quote(header.kid)}: ${why}`),
+  });
 }
 
 function checkedKey(jwk: Jwk, header: JwtHeader): KeyObject {

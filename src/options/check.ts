@@ -106,3 +106,8 @@ export function readClock(clock: () => number): number {
   }
   return ms;
 }
+
+/** Whether a value is a promise or any other thenable (what `await` would wait for). */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null && typeof (value as { then?: unknown }).then === "function";
+}

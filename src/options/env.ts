@@ -12,6 +12,7 @@ export const ENV_VARIABLES = [
   "JWKS_URI",
   "JWT_ISSUER",
   "JWT_AUDIENCE",
+  "JWT_ALLOW_INSECURE_HTTP",
 ] as const;
 
 type Variable = (typeof ENV_VARIABLES)[number];
@@ -26,6 +27,7 @@ const OPTION_OF: Readonly<Record<Variable, string>> = {
   JWKS_URI: "jwksUri",
   JWT_ISSUER: "issuer",
   JWT_AUDIENCE: "audience",
+  JWT_ALLOW_INSECURE_HTTP: "allowInsecureHttp",
 };
 
 // marks the options optionsFromEnv made, as long as they are passed on as they are (not spread)
@@ -34,7 +36,7 @@ const FROM_ENV = new WeakSet();
 /**
  * Verifier options from environment variables: `JWT_SECRET`; or `COGNITO_USER_POOL_ID` with optional
  * `COGNITO_CLIENT_ID`, `COGNITO_REGION`, `COGNITO_TOKEN_USE`; plus optional `JWKS_URI`, `JWT_ISSUER`
- * and `JWT_AUDIENCE`. Lists (client ids, issuers, audiences) are comma-separated. A variable set but
+ * and `JWT_AUDIENCE`; `JWT_ALLOW_INSECURE_HTTP=true` for keys over plain http on a private network. Lists (client ids, issuers, audiences) are comma-separated. A variable set but
  * empty (`JWT_AUDIENCE=""`), or a list with an empty item, is an error that names the variable; so
  * is every later complaint about these options when they are passed on as they are.
  * @throws ConfigError naming the variables when none gives a key source, or naming the one that is wrong.
@@ -75,6 +77,13 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   }
   options.issuer = list(env, "JWT_ISSUER");
   options.audience = list(env, "JWT_AUDIENCE");
+  const insecure = value(env, "JWT_ALLOW_INSECURE_HTTP");
+  if (insecure !== undefined) {
+    if (insecure !== "true" && insecure !== "false") {
+      throw new ConfigError(`JWT_ALLOW_INSECURE_HTTP=${JSON.stringify(insecure)} must be true or false.`);
+    }
+    options.allowInsecureHttp = insecure === "true";
+  }
   FROM_ENV.add(options);
   return options;
 }

@@ -1,7 +1,8 @@
 import { bool, fn, MAX_CLOCK_TOLERANCE, nonEmpty, number, plainObject, rejectUnknown } from "./check.js";
 import { ConfigError } from "../errors/errors.js";
+import { displayUrl } from "../errors/text.js";
 import { describePools, stringList, type CognitoOptions, type CognitoPool, type TokenUse } from "../keys/cognito.js";
-import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
+import { isLoopback, openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
 import { secretKey } from "../keys/secret.js";
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "../types.js";
@@ -53,6 +54,13 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   issuerUrl?: string | undefined;
   /** How the JWKS is fetched and cached. */
   jwksFetch?: JwksFetchOptions | undefined;
+  /**
+   * `true` lets keys come over plain `http` from hosts other than this machine: `jwksUri`,
+   * `issuerUrl`, a pool's `jwksUri` and a discovered `jwks_uri`. Anyone on the network path of such
+   * a download can serve their own key and mint any token, so only for a private network you trust.
+   * Default `false`: `https` only, but for `localhost`, 127.0.0.0/8 and `::1` (tests, emulators).
+   */
+  allowInsecureHttp?: boolean | undefined;
   /** Allowed `iss` value(s); an explicit issuer overrides Cognito's. */
   issuer?: string | readonly string[] | undefined;
   /** Allowed `aud` value(s): a token matches when any of its `aud` members is allowed. */
@@ -79,10 +87,18 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   groupsClaim?: string | undefined;
   /** Longest token accepted, in characters; longer is refused before parsing. Default 8192. */
   maxTokenLength?: number | undefined;
-  /** Default `true`; `false` lets a request with no credentials through without an auth context. */
+  /**
+   * Default `true`; `false` lets a request with no bearer credentials (no `Authorization` header,
+   * or one of another scheme, like `Basic`) through without an auth context. A malformed or bad
+   * bearer token is still refused.
+   */
   credentialsRequired?: boolean | undefined;
-  /** Reads the token from the request (a cookie, a query parameter) in place of the header. */
-  getToken?: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  /**
+   * Reads the token from the request (a cookie, a query parameter) in place of the header.
+   * `undefined`, `null` or `""` mean no token: 401 `missing_token`, or anonymous with
+   * `credentialsRequired: false`.
+   */
+  getToken?: ((request: Request) => string | undefined | null | Promise<string | undefined | null>) | undefined;
   /** `true` refuses the token as `revoked`. Runs on every request. */
   isRevoked?: ((claims: Claims & C) => boolean | Promise<boolean>) | undefined;
   /**
@@ -134,7 +150,7 @@ export interface Policy<Request = unknown> {
   readonly groupsClaim: string;
   readonly maxTokenLength: number;
   readonly credentialsRequired: boolean;
-  readonly getToken: ((request: Request) => string | undefined | Promise<string | undefined>) | undefined;
+  readonly getToken: NonNullable<VerifierOptions<Request>["getToken"]> | undefined;
   readonly isRevoked: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
   readonly tokenCache: TokenCacheOptions | false;
 }
@@ -152,7 +168,7 @@ const PUBLIC_KEY_ALGS: readonly string[] = [
   "ES512",
 ];
 const KNOWN_OPTIONS = [
-  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "jwksFetch", "issuer", "audience", "algorithms", "clockTolerance", "clock",
+  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "jwksFetch", "allowInsecureHttp", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
   "isRevoked", "tokenCache",
 ]; // prettier-ignore
@@ -187,7 +203,9 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   const pool = pools?.[0];
   const algorithms = input.algorithms ?? (hasSecret ? ["HS256"] : ["RS256"]);
   checkAlgorithms(algorithms, hasSecret ? HMAC_ALGS : PUBLIC_KEY_ALGS);
-  const discoveryIssuer = input.issuerUrl === undefined ? undefined : discoveryOf(input);
+  const allowInsecureHttp = bool(input.allowInsecureHttp, "allowInsecureHttp", false);
+  const discoveryIssuer = input.issuerUrl === undefined ? undefined : discoveryOf(input, allowInsecureHttp);
+  const fetching = { ...fetchSettings(input.jwksFetch), allowInsecureHttp };
   const keySource: KeySource = hasSecret
     ? {
         kind: "secret",
@@ -198,10 +216,21 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
           kind: "jwks",
           uri: openIdConfigurationUrl(discoveryIssuer),
           discoveryIssuer,
-          ...fetchSettings(input.jwksFetch),
+          ...fetching,
         }
-      : { kind: "jwks", uri: checkUrl(input.jwksUri ?? pool?.jwksUri), ...fetchSettings(input.jwksFetch) };
-  const several = pools !== undefined && pools.length > 1 ? pools.map((each) => poolPolicy(each, input)) : undefined;
+      : {
+          kind: "jwks",
+          uri: checkUrl(
+            input.jwksUri ?? pool?.jwksUri,
+            input.jwksUri === undefined ? "cognito.jwksUri" : "jwksUri",
+            allowInsecureHttp,
+          ),
+          ...fetching,
+        };
+  const several =
+    pools !== undefined && pools.length > 1
+      ? pools.map((each, at) => poolPolicy(each, `cognito[${at}].jwksUri`, fetching))
+      : undefined;
   const issuers =
     discoveryIssuer !== undefined
       ? [discoveryIssuer]
@@ -241,19 +270,23 @@ function noKeySource(input: object): string {
   return `no key source: ${named} ${unset.length === 1 ? "is" : "are"} undefined (is the environment variable that should hold ${unset.length === 1 ? "it" : "them"} set?).`;
 }
 
-function poolPolicy(pool: CognitoPool, input: VerifierOptions<never>): PoolPolicy {
+function poolPolicy(
+  pool: CognitoPool,
+  name: string,
+  fetching: Omit<JwksSettings, "uri" | "discoveryIssuer">,
+): PoolPolicy {
   // describePools has made sure each pool of a list has its own issuers and keys, or AWS's
   return {
     userPoolId: pool.userPoolId,
     issuers: new Set(pool.issuers),
     clientIds: pool.clientIds && new Set(pool.clientIds),
     tokenUse: pool.tokenUse,
-    keySource: { kind: "jwks", uri: checkUrl(pool.jwksUri), ...fetchSettings(input.jwksFetch) },
+    keySource: { kind: "jwks", uri: checkUrl(pool.jwksUri, name, fetching.allowInsecureHttp), ...fetching },
   };
 }
 
 // issuerUrl is the key source and the issuer at once: nothing else may name either
-function discoveryOf(input: VerifierOptions<never>): string {
+function discoveryOf(input: VerifierOptions<never>, allowInsecureHttp: boolean): string {
   const others = (["jwksUri", "cognito", "issuer"] as const).filter((name) => input[name] !== undefined);
   if (others.length > 0) {
     throw new ConfigError(
@@ -264,9 +297,10 @@ function discoveryOf(input: VerifierOptions<never>): string {
   const url = typeof issuer === "string" && URL.canParse(issuer) ? new URL(issuer) : undefined;
   if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
     throw new ConfigError(
-      `\`issuerUrl\` must be an http(s) URL with no query or fragment, got ${JSON.stringify(issuer)}.`,
+      `\`issuerUrl\` must be an http(s) URL with no query or fragment, got ${JSON.stringify(displayUrl(String(issuer)))}.`,
     );
   }
+  checkSecure(url, "issuerUrl", allowInsecureHttp);
   return issuer as string;
 }
 
@@ -283,15 +317,26 @@ function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void 
   }
 }
 
-function checkUrl(uri: unknown): string {
+function checkUrl(uri: unknown, name: string, allowInsecureHttp: boolean): string {
   const url = typeof uri === "string" && URL.canParse(uri) ? new URL(uri) : undefined;
   if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    throw new ConfigError(`\`jwksUri\` must be an http(s) URL, got ${JSON.stringify(uri)}.`);
+    const shown = typeof uri === "string" ? JSON.stringify(displayUrl(uri)) : JSON.stringify(uri);
+    throw new ConfigError(`\`${name}\` must be an http(s) URL, got ${shown}.`);
   }
+  checkSecure(url, name, allowInsecureHttp);
   return url.href;
 }
 
-function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, "uri"> {
+// Keys over plain http can be replaced by anyone on the path: https, but on this machine
+function checkSecure(url: URL, name: string, allowInsecureHttp: boolean): void {
+  if (url.protocol === "https:" || allowInsecureHttp || isLoopback(url)) return;
+  throw new ConfigError(
+    `\`${name}\` is plain http (${displayUrl(url)}): keys are downloaded over https only, as anyone on the network ` +
+      "path could serve their own key. Use https, or set `allowInsecureHttp` to true for a private network you trust.",
+  );
+}
+
+function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, "uri" | "allowInsecureHttp"> {
   if (input === undefined) return FETCH_DEFAULTS;
   rejectUnknown(plainObject(input, "jwksFetch"), KNOWN_FETCH_OPTIONS, "`jwksFetch`");
   const setting = (key: keyof typeof FETCH_DEFAULTS, min: number): number =>

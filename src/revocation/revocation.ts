@@ -1,6 +1,7 @@
 import { fn, MAX_CLOCK_TOLERANCE, nonEmpty, number, plainObject, readClock, rejectUnknown } from "../options/check.js";
 import { decodeJwt } from "../token/decode.js";
 import { ConfigError, TokenError } from "../errors/errors.js";
+import { observe } from "../errors/hooks.js";
 import type { RevocationLookup, RevocationStore } from "./store.js";
 import type { Claims } from "../types.js";
 
@@ -16,7 +17,7 @@ export interface RevocationListOptions {
    */
   onStoreError?: "deny" | "allow" | undefined;
   /** Called for every check the store could not answer; required with `onStoreError: "allow"`. */
-  onError?: ((error: TokenError) => void) | undefined;
+  onError?: ((error: TokenError) => void) | ((error: TokenError) => Promise<void>) | undefined;
   /**
    * The longest an access token of yours lives, in seconds: how long a token family (`origin_jti`)
    * and a subject's cutoff stay listed. Default 86400, Cognito's longest access-token validity.
@@ -44,6 +45,9 @@ export interface RevocationList {
 }
 
 const TOLERANCE_MS = MAX_CLOCK_TOLERANCE * 1000;
+// Retry-After of a 503 when the store cannot be read: every request asks it again, so a client may
+// try again at once; a second keeps a fleet of clients from hammering it
+const STORE_RETRY_AFTER = 1;
 const KNOWN_OPTIONS = ["store", "timeoutMs", "onStoreError", "onError", "maxTokenLifetime", "subjectClaim", "clock"];
 
 /**
@@ -113,7 +117,7 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     try {
       found = await answerWithin(store.lookup(ids, subject));
     } catch (cause) {
-      const error = new TokenError("revocation_unavailable", undefined, { cause });
+      const error = new TokenError("revocation_unavailable", undefined, { cause, retryAfter: STORE_RETRY_AFTER });
       report(error);
       if (onStoreError === "allow") return false;
       throw error;
@@ -137,16 +141,12 @@ export function createRevocationList(options: RevocationListOptions): Revocation
     try {
       await answerWithin(work);
     } catch (cause) {
-      throw new TokenError("revocation_unavailable", undefined, { cause });
+      throw new TokenError("revocation_unavailable", undefined, { cause, retryAfter: STORE_RETRY_AFTER });
     }
   }
 
   function report(error: TokenError): void {
-    try {
-      onError?.(error);
-    } catch {
-      // a logging hook that throws must not change the answer
-    }
+    if (onError !== undefined) observe("onError", onError, error);
   }
 
   return Object.freeze({ revoke, revokeSubject, isRevoked });

@@ -1,4 +1,5 @@
 import { quote, TokenError, type Reason } from "../errors/errors.js";
+import { isThenable } from "../options/check.js";
 import type { Policy } from "../options/options.js";
 import type { Claims } from "../types.js";
 
@@ -50,11 +51,40 @@ export function checkTimes(
   if (claims.iat !== undefined && now + tolerance < claims.iat) refuse("not_yet_valid", `iat ${claims.iat} is ahead`);
 }
 
-/** The required claims; their predicates may read outside state, so they run on every request. */
+/**
+ * The required claims; their predicates may read outside state, so they run on every request. A
+ * predicate must answer `true` or `false`: anything else (a promise from an `async` function, the
+ * string `"false"`) is a fault of the app's, answered 980 with a cause naming the claim, never a pass.
+ */
 export function checkRequired(claims: Partial<Claims>, policy: Pick<ClaimRules, "requiredClaims">): void {
   for (const [name, matches] of policy.requiredClaims) {
-    if (!matches(claims[name])) refuse("claim_mismatch", `claim ${quote(name)} does not match`);
+    if (!verdict(matches(claims[name]), `requiredClaims.${name}`)) {
+      refuse("claim_mismatch", `claim ${quote(name)} does not match`);
+    }
   }
+}
+
+/**
+ * What a user's predicate answered, when it is a boolean; else a `TokenError` 980 whose cause
+ * names the predicate (`requiredClaims.tenant`, `requireUser`) and what came back.
+ */
+export function verdict(answer: unknown, predicate: string): boolean {
+  if (typeof answer === "boolean") return answer;
+  const got =
+    answer instanceof Promise || isThenable(answer) ? "a promise (an async function?)" : describeValue(answer);
+  throw new TokenError("internal_error", undefined, {
+    cause: new Error(`${predicate}'s predicate returned ${got}, not true or false`),
+  });
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === "string") return `the string ${quote(value)}`;
+  if (value === null || value === undefined) return String(value);
+  return typeof value === "object"
+    ? Array.isArray(value)
+      ? "a list"
+      : "an object"
+    : `the ${typeof value} ${quote(value)}`;
 }
 
 // A refresh token or an ID token must never open a route that wants an access token.

@@ -82,7 +82,7 @@ function parseSegment(segment: string): Settled {
   }
   // as many UTF-8 bytes as UTF-16 units: all ASCII, so every string takes a byte a character
   const tally = { bytes: 0, charBytes: length === text.length ? 1 : 2 };
-  const object = settle(value, tally) as Record<string, unknown>;
+  const object = settle(value, tally, 1) as Record<string, unknown>;
   return { object, heapBytes: tally.bytes };
 }
 
@@ -116,19 +116,25 @@ const HEAP = {
 // Past it, copying would fall back to a dictionary, slower than giving the parsed object its own.
 const FEW_KEYS = 16;
 
+/** The deepest a header or payload may nest: the object itself is level 1. */
+const MAX_DEPTH = 32;
+
 // JSON.parse defines `__proto__` as an own data property; objects without a prototype mean no
 // later copy or lookup can ever treat it as the prototype link, and nothing is inherited
 // (`constructor`, `toString`). Every object and list is frozen on the same walk: the claims are
 // shared by every request the token cache answers, so a handler that pushed to `cognito:groups`
 // would otherwise change what the next request with that token sees. The walk also adds up what
 // the result holds, for the token cache's byte budget.
-function settle(value: object, tally: { bytes: number; readonly charBytes: number }): object {
+function settle(value: object, tally: { bytes: number; readonly charBytes: number }, depth: number): object {
+  // JSON.parse nests as deep as it is told; this walk would overflow the stack (a 503) past a few
+  // thousand levels. No real token nests more than a few: refuse it before the signature is read.
+  if (depth > MAX_DEPTH) throw malformed(`the claims nest deeper than ${MAX_DEPTH} levels`);
   if (Array.isArray(value)) {
     const list = value as unknown[];
     tally.bytes += HEAP.list + HEAP.element * list.length;
     for (let i = 0; i < list.length; i++) {
       const member = list[i];
-      if (member !== null && typeof member === "object") list[i] = settle(member, tally);
+      if (member !== null && typeof member === "object") list[i] = settle(member, tally, depth + 1);
       else tally.bytes += primitiveBytes(member, tally.charBytes);
     }
     return Object.freeze(list);
@@ -143,7 +149,7 @@ function settle(value: object, tally: { bytes: number; readonly charBytes: numbe
     const member = parsed[key];
     tally.bytes += HEAP.property + key.length * tally.charBytes;
     // an ordinary [[Set]]: with no prototype there is no `__proto__` setter to reach
-    if (member !== null && typeof member === "object") settled[key] = settle(member, tally);
+    if (member !== null && typeof member === "object") settled[key] = settle(member, tally, depth + 1);
     else {
       if (!wide) settled[key] = member;
       tally.bytes += primitiveBytes(member, tally.charBytes);

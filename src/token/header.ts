@@ -59,6 +59,17 @@ export function readAuthorization(request: { readonly rawHeaders: readonly strin
   return found;
 }
 
+/**
+ * Whether a single `Authorization` value names another scheme than Bearer (`Basic …`, `Digest …`):
+ * no bearer credentials at all, which `credentialsRequired: false` lets through anonymously, as
+ * express-jwt does. A malformed Bearer value (`Bearer`, `Bearer a b`) is not another scheme.
+ */
+export function isOtherScheme(header: string | readonly string[] | undefined): boolean {
+  if (typeof header !== "string" || header === "") return false;
+  const end = header.indexOf(" ");
+  return (end < 0 ? header : header.slice(0, end)).toLowerCase() !== SCHEME;
+}
+
 /** Refuses a token holding anything but base64url characters and dots (a space: two tokens). */
 export function checkTokenChars(token: string): void {
   if (!TOKEN_CHARS.test(token)) throw new TokenError("malformed_header");

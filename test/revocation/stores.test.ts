@@ -226,3 +226,44 @@ describe("the eviction policy of the Redis behind the list", () => {
     expect(warnings).toEqual([]);
   });
 });
+
+describe("the persistence of the Redis behind the list", () => {
+  // the test server runs with AOF on; each case turns it off (and RDB snapshots with it), then back on
+  afterEach(async () => {
+    await ioredis.call("CONFIG", "SET", "appendonly", "yes");
+    await ioredis.call("CONFIG", "SET", "save", "");
+  });
+
+  async function warningsOf(client: Redis | typeof nodeRedis): Promise<string[]> {
+    const warnings: string[] = [];
+    const store = createRedisStore(client, { onWarning: (message) => warnings.push(message) });
+    await store.lookup([randomUUID()], undefined);
+    await sleep(50); // INFO, then CONFIG GET: two round trips after creation
+    return warnings;
+  }
+
+  it.each([
+    ["ioredis", () => ioredis],
+    ["node-redis", () => nodeRedis],
+  ])("warns through %s when Redis keeps nothing on disk, and says nothing with AOF or RDB", async (_name, client) => {
+    expect(await warningsOf(client())).toEqual([]); // AOF
+    await ioredis.call("CONFIG", "SET", "appendonly", "no");
+    expect(await warningsOf(client())).toEqual([expect.stringContaining("neither AOF nor RDB snapshots")]);
+    await ioredis.call("CONFIG", "SET", "save", "3600 1");
+    expect(await warningsOf(client())).toEqual([]); // RDB snapshots
+  });
+
+  it("warns through process.emitWarning with a code of its own by default", async () => {
+    await ioredis.call("CONFIG", "SET", "appendonly", "no");
+    const spy = jest.spyOn(process, "emitWarning").mockImplementation(() => undefined);
+    try {
+      await createRedisStore(ioredis).lookup([randomUUID()], undefined);
+      await sleep(50);
+      expect(spy.mock.calls).toEqual([
+        [expect.stringContaining("restarted, it forgets every revocation"), { code: "BEARER_GATE_REDIS_PERSISTENCE" }],
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});

@@ -1,7 +1,8 @@
 import { run, type Io } from "../../cli/run.js";
+import { JwksServer } from "../fixtures/jwks-server.js";
 import { createTestIssuer } from "bearer-gate/testing";
 import { SEED_COGNITO_ACCESS_TOKEN, SEED_ROOMS_REFRESH_TOKEN } from "../fixtures/seeds.js";
-import { HMAC_SECRET, NOW, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
+import { HMAC_SECRET, NOW, rawToken, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
 
 async function cli(args: string[], options: { stdin?: string; tty?: boolean; env?: Record<string, string> } = {}) {
   let stdout = "";
@@ -238,5 +239,98 @@ describe("bearer-gate verify", () => {
       const { code, stdout } = await cli(args);
       expect([code, stdout]).toEqual([0, expect.stringContaining("Usage: bearer-gate")]);
     }
+  });
+});
+
+// an RS256 token whose keys must be downloaded first (its signature is never reached)
+const rs256Token = rawToken({ alg: "RS256", kid: "k1" }, roomsAccessClaims());
+
+describe("text from a token or a key server never reaches the terminal raw", () => {
+  // what a hostile token carries: an OSC 52 clipboard write, a screen clear and a carriage return
+  // that would draw a fake VALID line over the banner, DEL, a C1 control and a right-to-left override
+  const HOSTILE = "\u001b]52;c;ZWNobyBvd25lZA==\u0007\u001b[2J\rVALID\u007f\u009b\u202egnp.exe\u2066";
+  // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+  const hostileToken = signHmac(
+    roomsAccessClaims({ scope: `posts ${HOSTILE}`, "cognito:groups": [HOSTILE, "ok"], note: HOSTILE }),
+  );
+  const hmac = ["--secret", HMAC_SECRET, "--issuer", "Rooms-API-Internal-Access"];
+
+  it.each([
+    ["inspect", ["inspect", hostileToken]],
+    ["inspect --json", ["inspect", hostileToken, "--json"]],
+    ["verify", ["verify", hostileToken, ...hmac]],
+    ["verify --json", ["verify", hostileToken, ...hmac, "--json"]],
+    ["verify, refused with the value in its cause", ["verify", signHmac(roomsAccessClaims({ iss: HOSTILE })), ...hmac]],
+  ])("%s shows every control character as an escape", async (_name, args) => {
+    const { stdout, stderr } = await cli(args);
+    expect(stdout).toContain("\\u001b");
+    expect(stdout).not.toMatch(RAW);
+    expect(stderr).not.toMatch(RAW);
+  });
+
+  it("keeps the JSON output parseable, with the same values", async () => {
+    const { stdout } = await cli(["verify", hostileToken, ...hmac, "--json"]);
+    const parsed = JSON.parse(stdout) as { claims: { note: string }; groups: string[] };
+    expect([parsed.claims.note, parsed.groups]).toEqual([HOSTILE, [HOSTILE, "ok"]]);
+  });
+
+  it("escapes a key server's body in a refusal's cause", async () => {
+    const server = await JwksServer.start();
+    try {
+      server.mode = "raw";
+      server.rawBody = `{"keys": [] ${HOSTILE}`;
+      const { code, stdout } = await cli(["verify", rs256Token, "--jwks-uri", server.jwksUri, "--issuer", "x"]);
+      expect(code).toBe(3);
+      expect(stdout).toContain("is not JSON");
+      expect(stdout).not.toMatch(RAW);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("verify's exit codes tell who failed", () => {
+  const hmac = ["--secret", HMAC_SECRET, "--issuer", "Rooms-API-Internal-Access"];
+
+  it("0 valid, 1 refused, 2 usage, 3 the server side (keys unavailable)", async () => {
+    expect((await cli(["verify", signHmac(roomsAccessClaims()), ...hmac])).code).toBe(0);
+    expect(
+      (await cli(["verify", signHmac(roomsAccessClaims(), "another-secret-of-at-least-32-bytes!!"), ...hmac])).code,
+    ).toBe(1);
+    expect((await cli(["verify", "x", "--frobnicate"])).code).toBe(2);
+    // nothing listens on port 1 of 127.0.0.1: the connection is refused at once
+    const down = await cli(["verify", rs256Token, "--jwks-uri", "http://127.0.0.1:1/keys", "--issuer", "x"]);
+    expect(down.code).toBe(3);
+    expect(down.stdout).toContain("HTTP 503");
+    expect(down.stdout).toContain("ECONNREFUSED"); // the root cause, chained
+  });
+
+  it("documents them in --help", async () => {
+    const { stdout } = await cli(["verify", "--help"]);
+    expect(stdout).toMatch(/0 +the token is valid/);
+    expect(stdout).toMatch(/3 +the server side/);
+  });
+});
+
+describe("times in the CLI's words", () => {
+  it("puts a space between a claim's name and its time, auth_time too", async () => {
+    const { stdout } = await cli(["inspect", signHmac(roomsAccessClaims({ auth_time: NOW - 60 }))]);
+    expect(stdout).toMatch(/^auth_time \d{4}-\d\d-\d\dT.* \(1 minute ago\)$/m);
+    expect(stdout).toMatch(/^exp +\d{4}-/m);
+  });
+
+  it("says when an expired token expired, as a date and how long ago", async () => {
+    const expired = signHmac(roomsAccessClaims({ exp: NOW - 7200 }));
+    const { code, stdout } = await cli([
+      "verify",
+      expired,
+      "--secret",
+      HMAC_SECRET,
+      "--issuer",
+      "Rooms-API-Internal-Access",
+    ]);
+    expect(code).toBe(1);
+    expect(stdout).toContain(`expired ${new Date((NOW - 7200) * 1000).toISOString()} (2 hours ago)`);
   });
 });

@@ -1,0 +1,68 @@
+import { TokenError, toTokenError } from "../errors/errors.js";
+import { verdict } from "../token/claims.js";
+import type { AuthContext, Claims } from "../types.js";
+import { isGateContext } from "./context.js";
+import { groupList, inAnyGroup, isUserToken, missingScopes, scopeList, type ScopeMode } from "./scopes.js";
+import { ConfigError } from "../errors/errors.js";
+
+// What every route guard does, whatever the framework: the adapters read the request's auth
+// context, call `judgeRequest`, and answer its refusal their own way.
+
+/** A guard's rule: the refusal for this auth context, or `undefined` to let it through. */
+export type Judge = (auth: AuthContext) => TokenError | undefined;
+
+/**
+ * A guard's answer for the auth context a request carries: 401 `missing_token` when there is none
+ * (no `requireToken` let it through, or it came anonymously with `credentialsRequired: false`);
+ * 980 when it is not one that `requireToken` made (express-jwt or another middleware set `req.auth`:
+ * fail closed, and loud in the logs); else the judge's refusal, a throw of it answering 980.
+ */
+export function judgeRequest(auth: unknown, judge: Judge): TokenError | undefined {
+  if (auth === undefined) return new TokenError("missing_token");
+  if (!isGateContext(auth)) {
+    return new TokenError("internal_error", undefined, {
+      cause: new Error(
+        "a bearer-gate guard ran without requireToken before it: the request's auth context was set by something else",
+      ),
+    });
+  }
+  try {
+    return judge(auth);
+  } catch (error) {
+    return toTokenError(error);
+  }
+}
+
+/** The rule of `requireScope` (`"all"`) and `requireAnyScope` (`"any"`); the scopes checked now. */
+export function scopeJudge(scopes: readonly unknown[], mode: ScopeMode, guard: string): Judge {
+  const required = scopeList(scopes, guard);
+  return (auth) => {
+    const missing = missingScopes(auth.scopes, required, mode);
+    return missing.length > 0 ? new TokenError("insufficient_scope", missing) : undefined;
+  };
+}
+
+/** The rule of `requireGroup`; the groups checked now. */
+export function groupJudge(groups: readonly unknown[], guard: string): Judge {
+  const required = groupList(groups, guard);
+  return (auth) => (inAnyGroup(auth.groups, required) ? undefined : new TokenError("insufficient_group", required));
+}
+
+/**
+ * The rule of `requireUser`: the user's predicate, which must answer a boolean; or by default the
+ * verifier's kind of token (`isUserToken`): for a Cognito verifier a token with a user name, else
+ * a `type` of `"user"`.
+ */
+export function userJudge(isUser: unknown): Judge {
+  if (isUser === undefined) {
+    return (auth) =>
+      isUserToken(auth.claims, { cognito: auth.userPoolId !== undefined })
+        ? undefined
+        : new TokenError("user_required");
+  }
+  if (typeof isUser !== "function") {
+    throw new ConfigError("`requireUser()` takes a predicate `(claims) => boolean`, or nothing for the default rule.");
+  }
+  const predicate = isUser as (claims: Claims) => unknown;
+  return (auth) => (verdict(predicate(auth.claims), "requireUser") ? undefined : new TokenError("user_required"));
+}
