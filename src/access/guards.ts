@@ -1,9 +1,8 @@
-import { TokenError, toTokenError } from "../errors/errors.js";
+import { ConfigError, TokenError, toTokenError } from "../errors/errors.js";
 import { verdict } from "../token/claims.js";
 import type { AuthContext, Claims } from "../types.js";
 import { isGateContext } from "./context.js";
 import { groupList, inAnyGroup, isUserToken, missingScopes, scopeList, type ScopeMode } from "./scopes.js";
-import { ConfigError } from "../errors/errors.js";
 
 // What every route guard does, whatever the framework: the adapters read the request's auth
 // context, call `judgeRequest`, and answer its refusal their own way.
