@@ -3,7 +3,15 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test", "<rootDir>/examples"],
   testMatch: ["**/*.test.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }],
+    // jose 6 (a differential oracle in the tests) ships ES modules only: compiled to CommonJS here
+    "/node_modules/jose/.+\\.js$": [
+      "ts-jest",
+      { tsconfig: { allowJs: true, module: "commonjs", target: "es2022", isolatedModules: true } },
+    ],
+  },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   moduleNameMapper: {
     "^bearer-gate$": "<rootDir>/src/index.ts",
     "^bearer-gate/(express|koa)$": "<rootDir>/adapters/$1.ts",

@@ -70,15 +70,30 @@ export function makeCognitoToken(alg, i, key) {
   });
 }
 
+/** A P-256 (ES256) or Ed25519 (EdDSA) key made for this run, with its JWK. */
+export function curveKey(alg) {
+  const { privateKey, publicKey } =
+    alg === "ES256" ? generateKeyPairSync("ec", { namedCurve: "P-256" }) : generateKeyPairSync("ed25519");
+  return {
+    privateKey,
+    publicKey,
+    pem: publicKey.export({ type: "spki", format: "pem" }),
+    jwk: { ...publicKey.export({ format: "jwk" }), kid: `${KID}-${alg}`, alg, use: "sig" },
+  };
+}
+
 /** Any claims, signed with the benchmark's secret. */
 export const signHs256 = (claims) => signed("HS256", undefined, claims);
 
 function signed(alg, key, claims) {
-  const header = alg === "HS256" ? { alg, typ: "JWT" } : { kid: KID, alg };
+  const header = alg === "HS256" ? { alg, typ: "JWT" } : { kid: alg === "RS256" ? KID : `${KID}-${alg}`, alg };
   const input = `${segment(header)}.${segment(claims)}`;
+  const data = Buffer.from(input);
   const signature =
     alg === "HS256"
-      ? createHmac("sha256", SECRET).update(input).digest("base64url")
-      : sign("sha256", Buffer.from(input), key.privateKey).toString("base64url");
-  return `${input}.${signature}`;
+      ? createHmac("sha256", SECRET).update(input).digest()
+      : alg === "ES256"
+        ? sign("sha256", data, { key: key.privateKey, dsaEncoding: "ieee-p1363" })
+        : sign(alg === "EdDSA" ? null : "sha256", data, key.privateKey);
+  return `${input}.${signature.toString("base64url")}`;
 }

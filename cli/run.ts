@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import {
   ConfigError,
@@ -43,18 +44,19 @@ the scopes as a list, and the kind of token it claims to be. Nothing is verified
 Every value from the token is shown with control characters and bidirectional overrides escaped.
 
 Exit codes: 0 decoded, 1 not a decodable JWT, 2 usage error.`,
-  verify: `Usage: bearer-gate verify <token|-> [--secret S | --cognito-pool ID [--client-id C] [--token-use U] |
-                           --jwks-uri URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
+  verify: `Usage: bearer-gate verify <token|-> [--secret S | --public-key FILE |
+                           --cognito-pool ID [--client-id C] [--token-use U] | --jwks-uri URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
                            [--claim NAME=VALUE]... [--allow-short-secret] [--allow-insecure-http] [--json]
 
 Runs the real verifier and prints the verified token, or the exact response the middleware would
 send (status, WWW-Authenticate, body) and the reason.
 
 With no key flag, the key and the rest come from the environment, as requireToken() reads it:
-JWT_SECRET, or COGNITO_USER_POOL_ID (COGNITO_CLIENT_ID, COGNITO_REGION, COGNITO_TOKEN_USE), or
-JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a secret stays off the command line:
+JWT_SECRET, or JWT_PUBLIC_KEY, or COGNITO_USER_POOL_ID (COGNITO_CLIENT_ID, COGNITO_REGION,
+COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a secret stays off the command line:
   JWT_SECRET=... bearer-gate verify -
 
+  --public-key FILE  a PEM public key, a JWK, or a JWKS ({"keys": [...]}) in a file: no key server
   --token-use U      access (default), id or any: the Cognito token kind accepted
   --algorithm ALG    the allow-list (RS256, HS512, ...); may repeat
   --scope S          a scope the token must have; may repeat (every one is required)
@@ -122,6 +124,7 @@ const OPTIONS = {
     json: { type: "boolean" },
     help: { type: "boolean", short: "h" },
     secret: { type: "string" },
+    "public-key": { type: "string" },
     "allow-short-secret": { type: "boolean" },
     "allow-insecure-http": { type: "boolean" },
     "cognito-pool": { type: "string" },
@@ -250,12 +253,14 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
 // The options from the flags; with no key flag, from the environment (flags still add to them).
 function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions {
   const string = (name: string): string | undefined => (typeof values[name] === "string" ? values[name] : undefined);
-  const keyFlags = ["secret", "cognito-pool", "jwks-uri"].filter((name) => string(name) !== undefined);
+  const keyFlags = ["secret", "public-key", "cognito-pool", "jwks-uri"].filter((name) => string(name) !== undefined);
   const options: VerifierOptions = keyFlags.length === 0 ? { ...fromEnvironment(io) } : {};
   if (string("secret") !== undefined) options.secret = string("secret");
   if (values["allow-short-secret"] === true) options.allowShortSecret = true;
   if (values["allow-insecure-http"] === true) options.allowInsecureHttp = true;
   if (string("jwks-uri") !== undefined) options.jwksUri = string("jwks-uri");
+  const keyFile = string("public-key");
+  if (keyFile !== undefined) options.publicKey = publicKeyFile(keyFile);
   const pool = string("cognito-pool");
   const tokenUse = string("token-use") as TokenUse | undefined; // checked with the other options
   if (pool !== undefined) options.cognito = { userPoolId: pool, clientId: string("client-id"), tokenUse };
@@ -284,13 +289,37 @@ function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions 
 
 function fromEnvironment(io: Io): VerifierOptions {
   // none of the key variables set: the flags are the way the user most likely meant
-  if (["JWT_SECRET", "COGNITO_USER_POOL_ID", "JWKS_URI"].every((name) => io.env[name] === undefined)) {
+  if (
+    ["JWT_SECRET", "JWT_PUBLIC_KEY", "COGNITO_USER_POOL_ID", "JWKS_URI"].every((name) => io.env[name] === undefined)
+  ) {
     throw new ConfigError(
-      "no key given: pass --secret, --cognito-pool or --jwks-uri, or set JWT_SECRET, COGNITO_USER_POOL_ID or " +
-        "JWKS_URI in the environment (with JWT_ISSUER, JWT_AUDIENCE, COGNITO_CLIENT_ID as requireToken() reads them).",
+      "no key given: pass --secret, --public-key, --cognito-pool or --jwks-uri, or set JWT_SECRET, JWT_PUBLIC_KEY, " +
+        "COGNITO_USER_POOL_ID or JWKS_URI in the environment (with JWT_ISSUER, JWT_AUDIENCE, COGNITO_CLIENT_ID as " +
+        "requireToken() reads them).",
     );
   }
   return optionsFromEnv(io.env);
+}
+
+// --public-key FILE: a PEM, a JWK, or a JWKS (every key of it, matched by kid)
+function publicKeyFile(path: string): NonNullable<VerifierOptions["publicKey"]> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `--public-key ${JSON.stringify(path)} cannot be read (${String((error as { code?: unknown }).code)}).`,
+    );
+  }
+  if (!text.trimStart().startsWith("{")) return text;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ConfigError(`--public-key ${JSON.stringify(path)} is neither a PEM nor JSON.`);
+  }
+  const keys = (json as { keys?: unknown }).keys;
+  return (Array.isArray(keys) ? keys : json) as NonNullable<VerifierOptions["publicKey"]>; // checked with the other options
 }
 
 // --claim name=value: the claim, read as text, must equal the value (so uid=2 matches the number 2)

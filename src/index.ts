@@ -39,5 +39,6 @@ export type {
 } from "./options/options.js";
 export type { CognitoOptions, TokenUse } from "./keys/cognito.js";
 export type { JwksFetchOptions } from "./keys/jwks.js";
+export type { PublicKeyInput } from "./keys/public.js";
 export type { AuthContext, Claims, CognitoClaims, JwtHeader, JsonValue } from "./types.js";
 export type { TokenCacheOptions } from "./cache.js";

@@ -1,13 +1,14 @@
 import type { KeyObject } from "node:crypto";
 import { TokenCache } from "./cache.js";
 import { isThenable, readClock } from "./options/check.js";
-import { checkClaims, checkRequired, checkTimes, type ClaimRules } from "./token/claims.js";
+import { checkClaims, checkRequired, checkTimes, checkType, type ClaimRules } from "./token/claims.js";
 import { buildAuthContext } from "./access/context.js";
 import { decodeJwt, type DecodedJwt } from "./token/decode.js";
 import { inEnvTerms } from "./options/env.js";
 import { quote, TokenError, toTokenError } from "./errors/errors.js";
 import { checkTokenChars, checkTokenLength, isOtherScheme, readBearer } from "./token/header.js";
 import { JwksKeys } from "./keys/jwks.js";
+import { StaticKeys } from "./keys/public.js";
 import {
   normalizeOptions,
   type CognitoVerifierOptions,
@@ -123,6 +124,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     }
     if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
     const decoded = decodeJwt(token, fromHeader);
+    checkType(decoded.header["typ"], policy.profile);
     const verify = verifiers.get(decoded.header.alg);
     if (verify === undefined) {
       throw new TokenError("algorithm_not_allowed", undefined, {
@@ -299,6 +301,10 @@ function promised<T>(work: () => Now<T>): Promise<T> {
 
 function keysFor(source: KeySource): Keys {
   if (source.kind === "secret") return { resolve: () => source.key, stamp: () => 0, ready: () => Promise.resolve() };
+  if (source.kind === "static") {
+    const keys = new StaticKeys(source.keys);
+    return { resolve: (header) => keys.resolve(header), stamp: () => 0, ready: () => Promise.resolve() };
+  }
   const keys = new JwksKeys(source);
   return { resolve: (header) => keys.resolve(header), stamp: () => keys.stamp(), ready: () => keys.ready() };
 }

@@ -1,8 +1,8 @@
-import { generateKeyPairSync, randomUUID, type KeyObject } from "node:crypto";
+import { generateKeyPairSync, randomUUID, sign as signWith, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import type { CognitoOptions, TokenUse, VerifierOptions } from "../src/index.js";
+import type { CognitoOptions, PublicKeyAlgorithm, TokenUse, VerifierOptions } from "../src/index.js";
 
 /** Claims to set or override in a test token; `expiresIn` (seconds from now, may be negative) sets `exp`. */
 export type TestClaims = Record<string, unknown> & { expiresIn?: number | undefined };
@@ -19,7 +19,16 @@ export interface TestIssuerOptions {
   userPoolId?: string | undefined;
   /** The app client its tokens are for; default `bearer-gate-test-client`. */
   clientId?: string | undefined;
+  /**
+   * What it signs with: `RS256` (default, as Cognito), `RS384`, `RS512`, `PS256`, `PS384`, `PS512`,
+   * `ES256`, `ES384`, `ES512`, or `EdDSA` (Ed25519). Its key set serves the matching key, and
+   * `cognitoOptions()` allows this algorithm.
+   */
+  algorithm?: TestAlgorithm | undefined;
 }
+
+/** The algorithms a test issuer signs with. */
+export type TestAlgorithm = Exclude<PublicKeyAlgorithm, "Ed25519" | "Ed448">;
 
 /** Options of `issuer.cognitoOptions()`: which clients and token kind to accept, plus any verifier option. */
 export type TestCognitoOptions = {
@@ -37,6 +46,7 @@ export interface HmacTokensOptions {
 
 interface SigningKey {
   readonly kid: string;
+  readonly alg: TestAlgorithm;
   readonly privateKey: KeyObject;
   readonly jwk: Record<string, unknown>;
 }
@@ -49,6 +59,8 @@ export interface TestIssuer {
   readonly issuer: string;
   /** Where its JWKS is served, on 127.0.0.1. */
   readonly jwksUri: string;
+  /** The algorithm its tokens are signed with. */
+  readonly algorithm: TestAlgorithm;
   /**
    * The app client its tokens are for (`client_id` of access tokens, `aud` of ID tokens), fixed at
    * `createTestIssuer({ clientId })`; a token may name another with `accessToken({ clientId })`.
@@ -87,7 +99,11 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
   const userPoolId = options.userPoolId ?? "us-east-1_BearerGate";
   const region = userPoolId.split("_")[0] ?? "us-east-1";
   const issuer = `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`;
-  let keys = [newKey()];
+  const algorithm = options.algorithm ?? "RS256";
+  if (!Object.hasOwn(KEY_PAIRS, algorithm)) {
+    throw new TypeError(`bearer-gate/testing: cannot sign with ${JSON.stringify(algorithm)}.`);
+  }
+  let keys = [newKey(algorithm)];
   let requests = 0;
   const sockets = new Set<Socket>();
   const server = http.createServer((_req, res) => {
@@ -110,20 +126,26 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     issuer,
     jwksUri,
     clientId,
+    algorithm,
     get jwksRequests() {
       return requests;
     },
     cognitoOptions({ clientId: accepted = clientId, tokenUse, ...rest } = {}) {
-      return { ...rest, cognito: { userPoolId, clientId: accepted, tokenUse }, jwksUri };
+      return {
+        ...(algorithm === "RS256" ? {} : { algorithms: [algorithm] }),
+        ...rest,
+        cognito: { userPoolId, clientId: accepted, tokenUse },
+        jwksUri,
+      };
     },
     accessToken(claims = {}) {
-      return signRs256(current(), cognitoClaims(issuer, "access", clientId, claims));
+      return signJwt(current(), cognitoClaims(issuer, "access", clientId, claims));
     },
     idToken(claims = {}) {
-      return signRs256(current(), cognitoClaims(issuer, "id", clientId, claims));
+      return signJwt(current(), cognitoClaims(issuer, "id", clientId, claims));
     },
     rotate() {
-      keys = [...keys, newKey()];
+      keys = [...keys, newKey(algorithm)];
       return Promise.resolve(current().kid);
     },
     retire() {
@@ -218,18 +240,41 @@ function cognitoClaims(
       };
 }
 
-function newKey(): SigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
+const rsa = (): KeyPair => generateKeyPairSync("rsa", { modulusLength: 2048 });
+// the key pair each algorithm signs with
+const KEY_PAIRS: Readonly<Record<TestAlgorithm, () => KeyPair>> = {
+  RS256: rsa,
+  RS384: rsa,
+  RS512: rsa,
+  PS256: rsa,
+  PS384: rsa,
+  PS512: rsa,
+  ES256: () => generateKeyPairSync("ec", { namedCurve: "P-256" }),
+  ES384: () => generateKeyPairSync("ec", { namedCurve: "P-384" }),
+  ES512: () => generateKeyPairSync("ec", { namedCurve: "P-521" }),
+  EdDSA: () => generateKeyPairSync("ed25519"),
+};
+
+function newKey(alg: TestAlgorithm): SigningKey {
+  const { publicKey, privateKey } = KEY_PAIRS[alg]();
   const kid = randomUUID();
-  return { kid, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg: "RS256", use: "sig" } };
+  return { kid, alg, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg, use: "sig" } };
 }
 
-function signRs256(key: SigningKey, claims: Record<string, unknown>): string {
+function signJwt(key: SigningKey, claims: Record<string, unknown>): string {
+  const { alg } = key;
+  if (alg === "EdDSA") {
+    // jsonwebtoken has no EdDSA: RFC 8037 §3.1, Ed25519 over the signing input as it is
+    const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+    const input = `${segment({ kid: key.kid, alg })}.${segment(claims)}`;
+    return `${input}.${signWith(null, Buffer.from(input), key.privateKey).toString("base64url")}`;
+  }
   // Cognito's header is { kid, alg } alone: no typ
   // noTimestamp drops an iat the claims leave out on purpose; otherwise jsonwebtoken keeps theirs
   return jwt.sign(claims, key.privateKey, {
-    algorithm: "RS256",
+    algorithm: alg,
     noTimestamp: claims["iat"] === undefined,
-    header: { alg: "RS256", kid: key.kid, typ: undefined },
+    header: { alg, kid: key.kid, typ: undefined },
   });
 }

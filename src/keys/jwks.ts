@@ -4,6 +4,7 @@ import { KeySetError, quote, TokenError } from "../errors/errors.js";
 import { displayUrl } from "../errors/text.js";
 import type { JwtHeader } from "../types.js";
 import { fetchJson, type FetchLimits } from "./fetch.js";
+import { checkedKey, findKey, isStrong, type VerifyingKey } from "./public.js";
 
 /** How the key set is fetched and cached; every field has a default. */
 export interface JwksFetchOptions {
@@ -41,15 +42,6 @@ export type JwksSettings = {
   readonly [K in keyof JwksFetchOptions]-?: number;
 };
 
-interface Jwk {
-  readonly kid: string | undefined;
-  readonly alg: string | undefined;
-  readonly key: KeyObject;
-}
-
-const MIN_RSA_BITS = 2048;
-const EC_CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384: "secp384r1", ES512: "secp521r1" };
-
 /**
  * A remote JWKS behind our own cache: keys become `KeyObject`s once per download, one download at a
  * time. A set past its age is refreshed in the background while it serves (within
@@ -61,7 +53,7 @@ const EC_CURVES: Readonly<Record<string, string>> = { ES256: "prime256v1", ES384
 export class JwksKeys {
   readonly #settings: JwksSettings;
   readonly #client: jwksRsa.JwksClient;
-  #keys: readonly Jwk[] = [];
+  #keys: readonly VerifyingKey[] = [];
   #fetchedAt = Number.NEGATIVE_INFINITY;
   #failedAt = Number.NEGATIVE_INFINITY;
   #inflight: Promise<void> | undefined;
@@ -126,7 +118,7 @@ export class JwksKeys {
    */
   resolve(header: JwtHeader): KeyObject | Promise<KeyObject> {
     if (performance.now() - this.#fetchedAt < this.#settings.cacheMaxAgeMs) {
-      const jwk = this.#find(header);
+      const jwk = findKey(this.#keys, header);
       if (jwk !== undefined) return checkedKey(jwk, header);
     }
     return this.#resolveLater(header);
@@ -134,7 +126,7 @@ export class JwksKeys {
 
   async #resolveLater(header: JwtHeader): Promise<KeyObject> {
     await this.#ensureUsable();
-    let jwk = this.#find(header);
+    let jwk = findKey(this.#keys, header);
     if (jwk === undefined) {
       if (this.#inflight === undefined) {
         // While the key server cannot be reached, nobody can tell whether this kid exists: a 503,
@@ -146,7 +138,7 @@ export class JwksKeys {
           throw unknownKey(header, "the refetch budget is spent");
       }
       await this.#refreshOrThrow(); // joins the download in flight, if there is one
-      jwk = this.#find(header);
+      jwk = findKey(this.#keys, header);
     }
     // only a kid missing from a set just downloaded successfully is unknown
     if (jwk === undefined) throw unknownKey(header, "the key set holds no such key");
@@ -213,7 +205,7 @@ export class JwksKeys {
   async #download(): Promise<void> {
     try {
       const signingKeys = await this.#client.getSigningKeys();
-      const keys = signingKeys.flatMap((signingKey): Jwk[] => {
+      const keys = signingKeys.flatMap((signingKey): VerifyingKey[] => {
         const key = createPublicKey(signingKey.getPublicKey());
         return isStrong(key) ? [{ kid: signingKey.kid || undefined, alg: signingKey.alg || undefined, key }] : [];
       });
@@ -251,13 +243,6 @@ export class JwksKeys {
       const cause = error instanceof TokenError && error.cause !== undefined ? error.cause : error;
       throw new KeySetError(this.#settings.uri, cause);
     }
-  }
-
-  #find(header: JwtHeader): Jwk | undefined {
-    if (header.kid !== undefined) return this.#keys.find((jwk) => jwk.kid === header.kid);
-    // no kid: only a key set with exactly one key that fits leaves no doubt which key was meant
-    const candidates = this.#keys.filter((jwk) => fits(jwk, header.alg));
-    return candidates.length === 1 ? candidates[0] : undefined;
   }
 }
 
@@ -308,15 +293,6 @@ function unknownKey(header: JwtHeader, why: string): TokenError {
   });
 }
 
-function checkedKey(jwk: Jwk, header: JwtHeader): KeyObject {
-  if (!fits(jwk, header.alg)) {
-    throw new TokenError("algorithm_not_allowed", undefined, {
-      cause: new Error(`key ${quote(jwk.kid)} cannot verify ${quote(header.alg)}`),
-    });
-  }
-  return jwk.key;
-}
-
 // RFC 7517 §4.3: a key whose key_ops does not list "verify" is not for verifying signatures
 function verifyingKeysOnly(body: unknown): { keys: jwksRsa.JSONWebKey[] } {
   if (body === null || typeof body !== "object" || !Array.isArray((body as { keys?: unknown }).keys)) {
@@ -328,28 +304,4 @@ function verifyingKeysOnly(body: unknown): { keys: jwksRsa.JSONWebKey[] } {
     return ops === undefined || (Array.isArray(ops) && ops.includes("verify"));
   });
   return { keys };
-}
-
-// Never verify with a key anyone can sign for: an RSA modulus under 2048 bits, or a public exponent
-// that is even or below 3 (with e = 1 a signature is just the padded hash, which anyone can make).
-function isStrong(key: KeyObject): boolean {
-  const details = key.asymmetricKeyDetails;
-  if (key.asymmetricKeyType !== "rsa" && key.asymmetricKeyType !== "rsa-pss") return true;
-  const { modulusLength, publicExponent } = details ?? {};
-  return (
-    modulusLength !== undefined &&
-    modulusLength >= MIN_RSA_BITS &&
-    publicExponent !== undefined &&
-    publicExponent >= 3n &&
-    publicExponent % 2n === 1n
-  );
-}
-
-function fits(jwk: Jwk, alg: string): boolean {
-  if (jwk.alg !== undefined && jwk.alg !== alg) return false;
-  const type = jwk.key.asymmetricKeyType;
-  if (alg.startsWith("RS")) return type === "rsa";
-  if (alg.startsWith("PS")) return type === "rsa" || type === "rsa-pss";
-  if (alg.startsWith("ES")) return type === "ec" && jwk.key.asymmetricKeyDetails?.namedCurve === EC_CURVES[alg];
-  return false;
 }

@@ -1,9 +1,6 @@
 import { createSecretKey, type KeyObject } from "node:crypto";
 import { ConfigError } from "../errors/errors.js";
-
-// RFC 7518 §3.2: "A key of the same size as the hash output (for instance, 256 bits for "HS256")
-// or larger MUST be used with this algorithm."
-const MIN_BYTES: Readonly<Record<string, number>> = { HS256: 32, HS384: 48, HS512: 64 };
+import { minSecretBytes } from "../token/signature.js";
 
 /**
  * Turns an HMAC secret into a `KeyObject` once, at construction. Refused: anything but a string
@@ -17,7 +14,9 @@ export function secretKey(secret: unknown, algorithms: readonly string[], allowS
     bytes = Buffer.from(secret); // a copy: later changes to the caller's Buffer do not reach the key
   else throw new ConfigError("`secret` must be a string or a Buffer.");
   if (bytes.toString("latin1").trim() === "") throw new ConfigError("`secret` is empty or only whitespace.");
-  const needed = Math.max(...algorithms.map((alg) => MIN_BYTES[alg] ?? 0));
+  // RFC 7518 §3.2: "A key of the same size as the hash output (for instance, 256 bits for "HS256")
+  // or larger MUST be used with this algorithm."
+  const needed = Math.max(...algorithms.map(minSecretBytes));
   if (bytes.length < needed) {
     const message =
       `\`secret\` is ${bytes.length} bytes; ${algorithms.join(", ")} needs at least ${needed} (RFC 7518 §3.2), ` +

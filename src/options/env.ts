@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { ConfigError } from "../errors/errors.js";
 import type { TokenUse } from "../keys/cognito.js";
 import type { VerifierOptions } from "./options.js";
@@ -5,6 +6,7 @@ import type { VerifierOptions } from "./options.js";
 /** The environment variables `optionsFromEnv` reads. */
 export const ENV_VARIABLES = [
   "JWT_SECRET",
+  "JWT_PUBLIC_KEY",
   "COGNITO_USER_POOL_ID",
   "COGNITO_CLIENT_ID",
   "COGNITO_REGION",
@@ -20,6 +22,7 @@ type Variable = (typeof ENV_VARIABLES)[number];
 // the option each variable gives, as a ConfigError names it
 const OPTION_OF: Readonly<Record<Variable, string>> = {
   JWT_SECRET: "secret",
+  JWT_PUBLIC_KEY: "publicKey",
   COGNITO_USER_POOL_ID: "cognito.userPoolId",
   COGNITO_CLIENT_ID: "cognito.clientId",
   COGNITO_REGION: "cognito.region",
@@ -34,7 +37,8 @@ const OPTION_OF: Readonly<Record<Variable, string>> = {
 const FROM_ENV = new WeakSet();
 
 /**
- * Verifier options from environment variables: `JWT_SECRET`; or `COGNITO_USER_POOL_ID` with optional
+ * Verifier options from environment variables: `JWT_SECRET`; or `JWT_PUBLIC_KEY` (a PEM, or the path
+ * of a PEM file); or `COGNITO_USER_POOL_ID` with optional
  * `COGNITO_CLIENT_ID`, `COGNITO_REGION`, `COGNITO_TOKEN_USE`; plus optional `JWKS_URI`, `JWT_ISSUER`
  * and `JWT_AUDIENCE`; `JWT_ALLOW_INSECURE_HTTP=true` for keys over plain http on a private network. Lists (client ids, issuers, audiences) are comma-separated. A variable set but
  * empty (`JWT_AUDIENCE=""`), or a list with an empty item, is an error that names the variable; so
@@ -46,11 +50,12 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   const poolId = value(env, "COGNITO_USER_POOL_ID");
   const secret = value(env, "JWT_SECRET");
   const jwksUri = value(env, "JWKS_URI");
-  if (secret === undefined && poolId === undefined && jwksUri === undefined) {
+  const publicKey = value(env, "JWT_PUBLIC_KEY");
+  if (secret === undefined && poolId === undefined && jwksUri === undefined && publicKey === undefined) {
     const stray = ENV_VARIABLES.filter((name) => env[name] !== undefined);
     throw new ConfigError(
-      "no key source configured: set JWT_SECRET, or COGNITO_USER_POOL_ID (with optional COGNITO_CLIENT_ID, " +
-        "COGNITO_REGION, COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER and JWT_AUDIENCE are optional. " +
+      "no key source configured: set JWT_SECRET, JWT_PUBLIC_KEY, or COGNITO_USER_POOL_ID (with optional " +
+        "COGNITO_CLIENT_ID, COGNITO_REGION, COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER and JWT_AUDIENCE are optional. " +
         "Or pass options to requireToken()." +
         (stray.length > 0 ? ` (Set, but no key source among them: ${stray.join(", ")}.)` : ""),
     );
@@ -58,6 +63,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   const options: VerifierOptions = {};
   if (secret !== undefined) options.secret = secret;
   if (jwksUri !== undefined) options.jwksUri = jwksUri;
+  if (publicKey !== undefined) options.publicKey = pemOf(publicKey);
   if (poolId !== undefined) {
     options.cognito = {
       userPoolId: poolId,
@@ -116,6 +122,20 @@ function value(env: Readonly<Record<string, string | undefined>>, name: Variable
     throw new ConfigError(`${shown} is set but empty: unset it, or give it a value.`);
   }
   return raw;
+}
+
+// JWT_PUBLIC_KEY holds the PEM itself, or the path of a file that does
+function pemOf(value: string): string {
+  if (value.includes("-----BEGIN")) return value.replace(/\\n/g, "\n"); // a PEM with \n for its line breaks, as .env files write it
+  try {
+    return readFileSync(value, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    throw new ConfigError(
+      `JWT_PUBLIC_KEY is neither a PEM public key ("-----BEGIN PUBLIC KEY-----...") nor a file that can be read ` +
+        `(${JSON.stringify(value)}: ${typeof code === "string" ? code : "unreadable"}).`,
+    );
+  }
 }
 
 function list(env: Readonly<Record<string, string | undefined>>, name: Variable): string[] | undefined {

@@ -3,18 +3,18 @@ import { ConfigError } from "../errors/errors.js";
 import { displayUrl } from "../errors/text.js";
 import { describePools, stringList, type CognitoOptions, type CognitoPool, type TokenUse } from "../keys/cognito.js";
 import { isLoopback, openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
+import { defaultAlgorithms, publicKeys, type PublicKeyInput, type VerifyingKey } from "../keys/public.js";
 import { secretKey } from "../keys/secret.js";
+import { HMAC_ALGORITHMS, keyFits, PUBLIC_KEY_ALGORITHMS, type Algorithm } from "../token/signature.js";
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "../types.js";
 import type { TokenCacheOptions } from "../cache.js";
 
 /** HMAC algorithms, for a `secret`. */
-export type HmacAlgorithm = "HS256" | "HS384" | "HS512";
-/** Public-key algorithms, for `cognito` or `jwksUri`. */
-export type PublicKeyAlgorithm =
-  "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512";
-/** An algorithm the verifier can allow; `none` is not one of them. */
-export type Algorithm = HmacAlgorithm | PublicKeyAlgorithm;
+export type HmacAlgorithm = Extract<Algorithm, `HS${string}`>;
+/** Public-key algorithms, for `cognito`, `jwksUri`, `issuerUrl` or `publicKey`. */
+export type PublicKeyAlgorithm = Exclude<Algorithm, HmacAlgorithm>;
+export type { Algorithm };
 
 /** Scopes as `getScopes` may give them: a list, or a space- or comma-delimited string. */
 export type ScopeSource = string | readonly string[];
@@ -52,6 +52,13 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
    * again with every download of the key set. Not with `jwksUri`, `cognito` or `issuer`.
    */
   issuerUrl?: string | undefined;
+  /**
+   * Public keys of your own, with no key server: a PEM string, a JWK object, a `KeyObject`, or a
+   * list of them for a rotation (matched by `kid` when the keys carry one, as JWKs do). Algorithms
+   * default to the keys' own (RSA: RS256; P-256: ES256; Ed25519: EdDSA and Ed25519) and may name
+   * others of the same family. A private key is refused.
+   */
+  publicKey?: PublicKeyInput | readonly PublicKeyInput[] | undefined;
   /** How the JWKS is fetched and cached. */
   jwksFetch?: JwksFetchOptions | undefined;
   /**
@@ -67,6 +74,12 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   audience?: string | readonly string[] | undefined;
   /** The algorithm allow-list. HMAC and public-key algorithms never mix. */
   algorithms?: readonly Algorithm[] | undefined;
+  /**
+   * `"rfc9068"`: tokens must follow RFC 9068 (JWT access tokens): header `typ` `at+jwt`, and `iss`,
+   * `exp`, `aud`, `sub`, `client_id`, `iat` and `jti` present. Without it, a `typ` that names
+   * anything but an access token (`JWT`, `at+jwt`) is refused all the same.
+   */
+  profile?: "rfc9068" | undefined;
   /** Leeway for `exp`, `nbf` and `iat`, in seconds: 0 to 300. Default 0. */
   clockTolerance?: number | undefined;
   /** Milliseconds since the epoch. Default `Date.now`. */
@@ -119,7 +132,9 @@ export type CognitoVerifierOptions<Request = unknown, C extends object = Claims>
 
 /** Where the keys come from, once checked. */
 export type KeySource =
-  { readonly kind: "secret"; readonly key: KeyObject } | ({ readonly kind: "jwks" } & JwksSettings);
+  | { readonly kind: "secret"; readonly key: KeyObject }
+  | { readonly kind: "static"; readonly keys: readonly VerifyingKey[] }
+  | ({ readonly kind: "jwks" } & JwksSettings);
 
 /** One user pool of several: its issuers, keys, client ids and token kind. */
 export interface PoolPolicy {
@@ -138,6 +153,8 @@ export interface Policy<Request = unknown> {
   /** With a list of two or more pools: each, matched to a token by `iss`. */
   readonly pools: readonly PoolPolicy[] | undefined;
   readonly algorithms: ReadonlySet<string>;
+  /** `"rfc9068"`: RFC 9068's `typ` and required claims. */
+  readonly profile: "rfc9068" | undefined;
   readonly issuers: ReadonlySet<string> | undefined;
   readonly audiences: ReadonlySet<string> | undefined;
   readonly tokenUse: TokenUse | undefined;
@@ -155,20 +172,8 @@ export interface Policy<Request = unknown> {
   readonly tokenCache: TokenCacheOptions | false;
 }
 
-const HMAC_ALGS: readonly string[] = ["HS256", "HS384", "HS512"];
-const PUBLIC_KEY_ALGS: readonly string[] = [
-  "RS256",
-  "RS384",
-  "RS512",
-  "PS256",
-  "PS384",
-  "PS512",
-  "ES256",
-  "ES384",
-  "ES512",
-];
 const KNOWN_OPTIONS = [
-  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "jwksFetch", "allowInsecureHttp", "issuer", "audience", "algorithms", "clockTolerance", "clock",
+  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "allowInsecureHttp", "issuer", "audience", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
   "isRevoked", "tokenCache",
 ]; // prettier-ignore
@@ -194,15 +199,21 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   plainObject(input, "options");
   rejectUnknown(input, KNOWN_OPTIONS);
   const hasSecret = input.secret !== undefined;
+  const hasStatic = input.publicKey !== undefined;
   const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined || input.issuerUrl !== undefined;
-  if (hasSecret === hasKeySet) throw new ConfigError(hasSecret ? TWO_SOURCES : noKeySource(input));
+  const sourceCount = [hasSecret, hasStatic, hasKeySet].filter(Boolean).length;
+  if (sourceCount !== 1) throw new ConfigError(sourceCount > 1 ? TWO_SOURCES : noKeySource(input));
+  const staticKeys = hasStatic ? publicKeys(input.publicKey) : undefined;
   const pools =
     input.cognito === undefined
       ? undefined
       : describePools(input.cognito, { jwksUri: input.jwksUri !== undefined, issuer: input.issuer !== undefined });
   const pool = pools?.[0];
-  const algorithms = input.algorithms ?? (hasSecret ? ["HS256"] : ["RS256"]);
-  checkAlgorithms(algorithms, hasSecret ? HMAC_ALGS : PUBLIC_KEY_ALGS);
+  const algorithms =
+    input.algorithms ?? (hasSecret ? ["HS256"] : staticKeys !== undefined ? defaultAlgorithms(staticKeys) : ["RS256"]);
+  checkAlgorithms(algorithms, hasSecret ? HMAC_ALGORITHMS : PUBLIC_KEY_ALGORITHMS);
+  if (staticKeys !== undefined) checkKeysFit(algorithms, staticKeys);
+  const profile = checkProfile(input);
   const allowInsecureHttp = bool(input.allowInsecureHttp, "allowInsecureHttp", false);
   const discoveryIssuer = input.issuerUrl === undefined ? undefined : discoveryOf(input, allowInsecureHttp);
   const fetching = { ...fetchSettings(input.jwksFetch), allowInsecureHttp };
@@ -211,22 +222,24 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
         kind: "secret",
         key: secretKey(input.secret, algorithms, bool(input.allowShortSecret, "allowShortSecret", false)),
       }
-    : discoveryIssuer !== undefined
-      ? {
-          kind: "jwks",
-          uri: openIdConfigurationUrl(discoveryIssuer),
-          discoveryIssuer,
-          ...fetching,
-        }
-      : {
-          kind: "jwks",
-          uri: checkUrl(
-            input.jwksUri ?? pool?.jwksUri,
-            input.jwksUri === undefined ? "cognito.jwksUri" : "jwksUri",
-            allowInsecureHttp,
-          ),
-          ...fetching,
-        };
+    : staticKeys !== undefined
+      ? { kind: "static", keys: staticKeys }
+      : discoveryIssuer !== undefined
+        ? {
+            kind: "jwks",
+            uri: openIdConfigurationUrl(discoveryIssuer),
+            discoveryIssuer,
+            ...fetching,
+          }
+        : {
+            kind: "jwks",
+            uri: checkUrl(
+              input.jwksUri ?? pool?.jwksUri,
+              input.jwksUri === undefined ? "cognito.jwksUri" : "jwksUri",
+              allowInsecureHttp,
+            ),
+            ...fetching,
+          };
   const several =
     pools !== undefined && pools.length > 1
       ? pools.map((each, at) => poolPolicy(each, `cognito[${at}].jwksUri`, fetching))
@@ -240,6 +253,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   return Object.freeze({
     keySource,
     algorithms: new Set(algorithms),
+    profile,
     issuers: issuers && new Set(issuers),
     audiences: input.audience === undefined ? undefined : new Set(stringList(input.audience, "audience")),
     tokenUse: pool?.tokenUse,
@@ -260,12 +274,12 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   });
 }
 
-const TWO_SOURCES = "give one key source: `secret`, or `cognito` / `jwksUri` / `issuerUrl`, not both.";
+const TWO_SOURCES = "give one key source: `secret`, `publicKey`, or `cognito` / `jwksUri` / `issuerUrl`, not two.";
 
 // `secret: process.env.JWT_SECRET` with the variable unset is the usual way to get here: say so
 function noKeySource(input: object): string {
-  const unset = ["secret", "cognito", "jwksUri", "issuerUrl"].filter((name) => Object.hasOwn(input, name));
-  if (unset.length === 0) return "no key source: give `secret`, `cognito`, `jwksUri` or `issuerUrl`.";
+  const unset = ["secret", "publicKey", "cognito", "jwksUri", "issuerUrl"].filter((name) => Object.hasOwn(input, name));
+  if (unset.length === 0) return "no key source: give `secret`, `publicKey`, `cognito`, `jwksUri` or `issuerUrl`.";
   const named = unset.map((name) => `\`${name}\``).join(" and ");
   return `no key source: ${named} ${unset.length === 1 ? "is" : "are"} undefined (is the environment variable that should hold ${unset.length === 1 ? "it" : "them"} set?).`;
 }
@@ -315,6 +329,31 @@ function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void 
       `\`algorithms\`: ${stray.map(String).join(", ")} cannot be used with this key source (allowed: ${allowed.join(", ")}).`,
     );
   }
+}
+
+// every allowed algorithm must be one some given key verifies with: RS256 with an Ed25519 key only
+// would refuse every token, which is a typo to catch now
+function checkKeysFit(algorithms: readonly string[], keys: readonly VerifyingKey[]): void {
+  const stray = algorithms.filter((alg) => !keys.some(({ key }) => keyFits(alg, key)));
+  if (stray.length > 0) {
+    const types = [...new Set(keys.map(({ key }) => key.asymmetricKeyDetails?.namedCurve ?? key.asymmetricKeyType))];
+    throw new ConfigError(
+      `\`algorithms\`: ${stray.join(", ")} cannot be used with the given \`publicKey\` (${types.join(", ")}).`,
+    );
+  }
+}
+
+// RFC 9068 access tokens carry aud and typ at+jwt: Cognito's carry neither
+function checkProfile(input: VerifierOptions<never>): "rfc9068" | undefined {
+  const { profile } = input;
+  if (profile === undefined) return undefined;
+  if (profile !== "rfc9068") throw new ConfigError(`\`profile\` must be "rfc9068", got ${JSON.stringify(profile)}.`);
+  if (input.cognito !== undefined) {
+    throw new ConfigError(
+      '`profile: "rfc9068"` cannot verify Cognito access tokens (they carry neither `typ: at+jwt` nor `aud`).',
+    );
+  }
+  return profile;
 }
 
 function checkUrl(uri: unknown, name: string, allowInsecureHttp: boolean): string {

@@ -8,7 +8,7 @@ const MAX_DATE_SECONDS = 8.64e12;
 /** The part of the policy that judges claims. */
 export type ClaimRules = Pick<
   Policy,
-  "tokenUse" | "clockTolerance" | "issuers" | "audiences" | "clientIds" | "requiredClaims"
+  "tokenUse" | "clockTolerance" | "issuers" | "audiences" | "clientIds" | "requiredClaims" | "profile"
 >;
 /**
  * Checks what a verified signature does not: the token kind, `exp` (required), `nbf`, issuer,
@@ -33,7 +33,34 @@ export function checkClaims(claims: Partial<Claims>, policy: ClaimRules, now: nu
     const client = claims["token_use"] === "id" ? claims.aud : claims["client_id"];
     if (!matchesAny(client, policy.clientIds)) refuse("wrong_audience", "the client id is not allowed");
   }
+  if (policy.profile === "rfc9068") checkRfc9068(claims);
   checkRequired(claims, policy);
+}
+
+// RFC 9068 §2.2: the claims every JWT access token carries
+const RFC9068_CLAIMS = ["iss", "exp", "aud", "sub", "client_id", "iat", "jti"] as const;
+function checkRfc9068(claims: Partial<Claims>): void {
+  const missing = RFC9068_CLAIMS.filter((name) => claims[name] === undefined);
+  if (missing.length > 0) refuse("claim_mismatch", `RFC 9068 requires ${missing.join(", ")}`);
+}
+
+/**
+ * The header's `typ` (RFC 7515 §4.1.9: the `application/` prefix may be left out, and case does not
+ * count): absent, `JWT` or `at+jwt` for an access token; under RFC 9068, `at+jwt` only. Anything else
+ * (`dpop+jwt`, `logout+jwt`, `secevent+jwt`, `id_token+jwt`) is another kind of token:
+ * `wrong_token_use`, so a DPoP proof, a logout token or a security event is never an access token.
+ */
+export function checkType(typ: unknown, profile: Policy["profile"]): void {
+  // the common spellings first, with no string made
+  if (profile === undefined && (typ === undefined || typ === "JWT" || typ === "at+jwt")) return;
+  if (typ === undefined) refuse("wrong_token_use", "RFC 9068 requires typ at+jwt; the header has none");
+  if (typeof typ !== "string") refuse("malformed_token", "the header's typ is not a string");
+  const media = typ.toLowerCase().replace(/^application\//, "");
+  if (media === "at+jwt" || (media === "jwt" && profile === undefined)) return;
+  refuse(
+    "wrong_token_use",
+    `typ ${quote(typ)} is not an access token's${profile === undefined ? "" : " (RFC 9068: at+jwt)"}`,
+  );
 }
 
 /**

@@ -31,7 +31,9 @@ export function decodeJwt(token: string, charsChecked = false): DecodedJwt {
   const header = readHeader(token.slice(0, first));
   const { object: payload, heapBytes } = parseSegment(token.slice(first + 1, second));
   checkRegisteredClaims(payload);
-  return { header, payload, heapBytes, signingInput: token.slice(0, second), signature: token.slice(second + 1) };
+  const signature = token.slice(second + 1);
+  if (!isCanonical(signature)) throw malformed("the signature is not canonical base64url");
+  return { header, payload, heapBytes, signingInput: token.slice(0, second), signature };
 }
 
 // The header of every token an API sees is one of a handful (its alg, kid and typ): each is parsed
@@ -57,13 +59,32 @@ function readHeader(segment: string): JwtHeader {
   return header as JwtHeader;
 }
 
+// Each base64url character's value, by character code (-1: not in the alphabet)
+const SIXTETS = new Int8Array(128).fill(-1);
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+for (let value = 0; value < ALPHABET.length; value++) SIXTETS[ALPHABET.charCodeAt(value)] = value;
+
+/**
+ * Whether a segment of base64url characters is the one spelling of its bytes (RFC 7515 §2, RFC 4648
+ * §3.5): no padding, a length that is not 4n+1 (no byte string has one), and the bits of the last
+ * character past the last byte zero. A lenient decoder reads 16 spellings of one signature's last
+ * character alike; anything keyed on the token text could be sidestepped with the other 15.
+ */
+export function isCanonical(segment: string): boolean {
+  const rest = segment.length % 4;
+  if (rest === 0) return true;
+  if (rest === 1) return false;
+  const last = SIXTETS[segment.charCodeAt(segment.length - 1)] ?? -1;
+  // 2 characters carry 1 byte (4 bits left over), 3 carry 2 (2 bits left over)
+  return last >= 0 && (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}
+
 // Segments are decoded into one buffer, reused: the decode is synchronous, so no two overlap. A
 // longer segment (a `maxTokenLength` raised past the default) gets a buffer of its own.
 const scratch = Buffer.allocUnsafeSlow(8192);
 
 function parseSegment(segment: string): Settled {
-  // base64url without padding; a length of 4n+1 cannot come from any byte string
-  if (segment.length === 0 || segment.length % 4 === 1) throw malformed("a segment is not base64url");
+  if (segment.length === 0 || !isCanonical(segment)) throw malformed("a segment is not canonical base64url");
   const most = Math.ceil((segment.length * 3) / 4);
   const bytes = most <= scratch.length ? scratch : Buffer.allocUnsafe(most);
   const length = bytes.write(segment, "base64url");

@@ -1,4 +1,9 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { run, type Io } from "../../cli/run.js";
+import { signAs } from "../fixtures/keys.js";
 import { JwksServer } from "../fixtures/jwks-server.js";
 import { createTestIssuer } from "bearer-gate/testing";
 import { SEED_COGNITO_ACCESS_TOKEN, SEED_ROOMS_REFRESH_TOKEN } from "../fixtures/seeds.js";
@@ -161,7 +166,9 @@ describe("bearer-gate verify", () => {
     const none = await cli(["verify", valid]);
     expect([none.code, none.stderr]).toEqual([
       2,
-      expect.stringContaining("no key given: pass --secret, --cognito-pool or --jwks-uri, or set JWT_SECRET"),
+      expect.stringContaining(
+        "no key given: pass --secret, --public-key, --cognito-pool or --jwks-uri, or set JWT_SECRET",
+      ),
     ]);
     const badEnv = await cli(["verify", valid], { env: { JWT_SECRET: HMAC_SECRET, JWT_AUDIENCE: "" } });
     expect([badEnv.code, badEnv.stderr]).toEqual([2, expect.stringContaining('JWT_AUDIENCE="" is set but empty')]);
@@ -332,5 +339,42 @@ describe("times in the CLI's words", () => {
     ]);
     expect(code).toBe(1);
     expect(stdout).toContain(`expired ${new Date((NOW - 7200) * 1000).toISOString()} (2 hours ago)`);
+  });
+});
+
+describe("verify --public-key", () => {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const token = signAs("EdDSA", privateKey, roomsAccessClaims());
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), "bearer-gate-cli-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true }));
+
+  it.each([
+    ["a PEM", () => publicKey.export({ format: "pem", type: "spki" }) as string],
+    ["a JWK", () => JSON.stringify({ ...publicKey.export({ format: "jwk" }), kid: "k1" })],
+    ["a JWKS", () => JSON.stringify({ keys: [{ ...publicKey.export({ format: "jwk" }) }] })],
+  ])("verifies with %s in a file", async (_name, content) => {
+    const file = join(dir, "key");
+    writeFileSync(file, content());
+    const { code, stdout } = await cli([
+      "verify",
+      token,
+      "--public-key",
+      file,
+      "--issuer",
+      "Rooms-API-Internal-Access",
+    ]);
+    expect([code, stdout]).toEqual([0, expect.stringContaining("VALID")]);
+  });
+
+  it("says so for a file that is missing or holds a private key (exit 2)", async () => {
+    const missing = await cli(["verify", token, "--public-key", join(dir, "nope.pem")]);
+    expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining("cannot be read (ENOENT)")]);
+    const file = join(dir, "private.pem");
+    writeFileSync(file, privateKey.export({ format: "pem", type: "pkcs8" }));
+    const secretKey = await cli(["verify", token, "--public-key", file]);
+    expect([secretKey.code, secretKey.stderr]).toEqual([2, expect.stringContaining("is a private key")]);
   });
 });

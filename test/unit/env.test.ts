@@ -95,7 +95,7 @@ describe("configuration errors name the variables the user set", () => {
     [
       "a secret beside a key set",
       { JWT_SECRET: VALID_SECRET, JWKS_URI: "http://127.0.0.1:9/jwks.json" },
-      "give one key source: `JWT_SECRET`, or `cognito` / `JWKS_URI`",
+      "give one key source: `JWT_SECRET`, `JWT_PUBLIC_KEY`, or `cognito` / `JWKS_URI` / `issuerUrl`, not two.",
     ],
   ])("%s, through createVerifier and both adapters' requireToken()", (_case, env, message) => {
     for (const build of [

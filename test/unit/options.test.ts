@@ -106,7 +106,7 @@ describe("what a misconfiguration says", () => {
       { secret: undefined, cognito: undefined },
       "`secret` and `cognito` are undefined",
     ],
-    ["no key source at all", {}, "no key source: give `secret`, `cognito`, `jwksUri` or `issuerUrl`."],
+    ["no key source at all", {}, "no key source: give `secret`, `publicKey`, `cognito`, `jwksUri` or `issuerUrl`."],
     ["a short secret", { secret: "short" }, "`secret` is 5 bytes; HS256 needs at least 32 (RFC 7518 §3.2)"],
     ["a short secret, and the way out", { secret: "short" }, "Make one with `openssl rand -base64 32`."],
     ["a whitespace Buffer", { secret: Buffer.from("   ") }, "`secret` is empty or only whitespace."],

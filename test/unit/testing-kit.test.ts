@@ -1,4 +1,9 @@
+import express from "express";
+import Koa from "koa";
+import request from "supertest";
 import { createVerifier } from "bearer-gate";
+import { requireToken as expressGate } from "bearer-gate/express";
+import { requireToken as koaGate } from "bearer-gate/koa";
 import { createTestIssuer, hmacTokens, type TestIssuer } from "bearer-gate/testing";
 import { eventually, rejectionOf } from "../helpers.js";
 
@@ -152,5 +157,36 @@ describe("hmacTokens", () => {
     expect(await rejectionOf(verifier.verifyToken(tokens.refresh({ expiresIn: 60 })))).toMatchObject({
       reason: "wrong_token_use",
     });
+  });
+});
+
+describe("createTestIssuer({ algorithm })", () => {
+  it.each(["ES256", "ES384", "ES512", "PS256", "RS512", "EdDSA"] as const)(
+    "mints %s tokens its options accept, over HTTP on Express and Koa, through a rotation",
+    async (algorithm) => {
+      const issuer = await createTestIssuer({ algorithm });
+      try {
+        expect(issuer.algorithm).toBe(algorithm);
+        const app = express().use(expressGate(issuer.cognitoOptions()));
+        app.get("/", (req, res) => res.json({ sub: req.auth.claims.sub }));
+        const koa = new Koa().use(koaGate(issuer.cognitoOptions())).use((ctx) => {
+          ctx.body = { sub: ctx.state.auth.claims.sub };
+        });
+        for (const listener of [app, koa.callback()]) {
+          const first = issuer.accessToken();
+          expect(decode(first)[0]).toMatchObject({ alg: algorithm });
+          expect((await request(listener).get("/").set("Authorization", `Bearer ${first}`)).status).toBe(200);
+        }
+        await issuer.rotate();
+        const rotated = issuer.accessToken();
+        expect((await request(app).get("/").set("Authorization", `Bearer ${rotated}`)).status).toBe(200);
+      } finally {
+        await issuer.close();
+      }
+    },
+  );
+
+  it("refuses an algorithm it cannot sign with", async () => {
+    await expect(createTestIssuer({ algorithm: "HS256" as "RS256" })).rejects.toThrow("cannot sign with");
   });
 });
