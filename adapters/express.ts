@@ -14,6 +14,8 @@ import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
+import { challengeOptions, metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
+import { ConfigError, type ChallengeOptions } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
@@ -55,8 +57,14 @@ export interface ExpressOptions<C extends object = Claims> extends VerifierOptio
     | undefined;
 }
 
-type Handling = { respond: boolean; onFailure: ExpressOptions["onFailure"] };
-const ANSWER: Handling = { respond: true, onFailure: undefined };
+type Handling = {
+  respond: boolean;
+  onFailure: ExpressOptions["onFailure"];
+  challenge: ChallengeOptions | undefined;
+};
+const ANSWER: Handling = { respond: true, onFailure: undefined, challenge: undefined };
+// the protected resource of each requireToken that has one, for protectedResourceMetadata(gate)
+const RESOURCES = new WeakMap<object, ProtectedResource>();
 // how the requireToken a request passed answers failures, so the scope guards after it do the same
 // what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
 const HANDLING = Symbol.for("bearer-gate.handling");
@@ -94,7 +102,7 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
   checkHooks("`onFailure` and `onSuccess`", onFailure, onSuccess);
   // options from the environment are complained about in its variables' names
   const gate = inEnvTerms(given, () => createGate<Request, C>(verifierOptions));
-  const handling: Handling = { respond, onFailure };
+  const handling: Handling = { respond, onFailure, challenge: challengeOptions(gate.protectedResource) };
   function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext<C> | undefined): void {
     if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
@@ -119,10 +127,41 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
       (error: unknown) => fail(error, req, res, next),
     );
   };
-  return Object.assign(middleware, {
+  const tokenMiddleware = Object.assign(middleware, {
     ready: () => gate.verifier.ready(),
     auth: (req: Request) => authOf(req) as AuthContext<C>,
   });
+  if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);
+  return tokenMiddleware;
+}
+
+/**
+ * Serves the RFC 9728 protected resource metadata of a gate made with `resource`, at the URL the
+ * RFC derives from it (`https://api.example.com/mcp` → `/.well-known/oauth-protected-resource/mcp`):
+ * `GET` and `HEAD` as JSON, cached for an hour, readable from any origin (with its `OPTIONS`
+ * preflight); every other path goes on. Mount it at the app's root, before `requireToken`.
+ * @example app.use(protectedResourceMetadata(gate)); app.use("/mcp", gate);
+ */
+export function protectedResourceMetadata<C extends object>(gate: TokenMiddleware<C>): RequestHandler {
+  const resource = resourceOf(gate);
+  return function protectedResourceMetadata(req, res, next) {
+    const path = (req.originalUrl || req.url).split("?")[0];
+    if (path !== resource.metadataPath) return next();
+    const { status, headers, body } = metadataAnswer(resource, req.method, req.get("access-control-request-headers"));
+    res.status(status).set(headers);
+    if (body === undefined) res.end();
+    else res.send(body);
+  };
+}
+
+function resourceOf(gate: object): ProtectedResource {
+  const resource = RESOURCES.get(gate);
+  if (resource === undefined) {
+    throw new ConfigError(
+      "`protectedResourceMetadata(gate)` takes the middleware `requireToken({ resource, ... })` returned (with `resource` set).",
+    );
+  }
+  return resource;
 }
 
 function authOf(req: Request): AuthContext {
@@ -143,9 +182,9 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
 
 /** Formats a `TokenError` for apps that pass them on (`respond: false`); other errors go to `next`. */
 export function authErrorHandler(): ErrorRequestHandler {
-  return function authErrorHandler(err, _req, res, next) {
+  return function authErrorHandler(err, req, res, next) {
     if (!(err instanceof TokenError)) return next(err);
-    send(res, err);
+    send(res, err, (req as Handled)[HANDLING]?.challenge);
   };
 }
 
@@ -184,14 +223,14 @@ function fail(error: unknown, req: Request, res: Response, next: NextFunction): 
   if (onFailure !== undefined && error instanceof TokenError) observe("onFailure", onFailure, error, req);
   if (res.headersSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) return next(error);
-  send(res, error);
+  send(res, error, (req as Handled)[HANDLING]?.challenge);
 }
 
 // Never throws: a response already sent is left alone, and a write that fails ends the connection.
-function send(res: Response, error: unknown): void {
+function send(res: Response, error: unknown, challenge: ChallengeOptions | undefined): void {
   if (res.headersSent) return;
   try {
-    const { status, headers, body } = errorResponse(error);
+    const { status, headers, body } = errorResponse(error, challenge);
     res.status(status).set(headers).json(body);
   } catch {
     res.destroy();

@@ -14,6 +14,8 @@ import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
+import { challengeOptions, metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
+import { ConfigError, type ChallengeOptions } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
@@ -55,8 +57,14 @@ export interface KoaOptions<C extends object = Claims> extends VerifierOptions<C
     | undefined;
 }
 
-type Handling = { respond: boolean; onFailure: KoaOptions["onFailure"] };
-const ANSWER: Handling = { respond: true, onFailure: undefined };
+type Handling = {
+  respond: boolean;
+  onFailure: KoaOptions["onFailure"];
+  challenge: ChallengeOptions | undefined;
+};
+const ANSWER: Handling = { respond: true, onFailure: undefined, challenge: undefined };
+// the protected resource of each requireToken that has one, for protectedResourceMetadata(gate)
+const RESOURCES = new WeakMap<object, ProtectedResource>();
 // how the requireToken a request passed answers failures, so the scope guards after it do the same
 // what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
 const HANDLING = Symbol.for("bearer-gate.handling");
@@ -95,7 +103,7 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
   checkHooks("`onFailure` and `onSuccess`", onFailure, onSuccess);
   // options from the environment are complained about in its variables' names
   const gate = inEnvTerms(given, () => createGate<Context, C>(verifierOptions));
-  const handling: Handling = { respond, onFailure };
+  const handling: Handling = { respond, onFailure, challenge: challengeOptions(gate.protectedResource) };
   function pass(ctx: Context, next: Next, auth: AuthContext<C> | undefined): Promise<void> | undefined {
     if (ctx.headerSent) return undefined; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
@@ -119,10 +127,40 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
       (error: unknown) => fail(ctx, error),
     );
   };
-  return Object.assign(middleware as Middleware<DefaultState & { auth: AuthContext<C> }>, {
+  const tokenMiddleware = Object.assign(middleware as Middleware<DefaultState & { auth: AuthContext<C> }>, {
     ready: () => gate.verifier.ready(),
     auth: (ctx: Context) => authOf(ctx) as AuthContext<C>,
   });
+  if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);
+  return tokenMiddleware;
+}
+
+/**
+ * Serves the RFC 9728 protected resource metadata of a gate made with `resource`, at the URL the
+ * RFC derives from it (`https://api.example.com/mcp` → `/.well-known/oauth-protected-resource/mcp`):
+ * `GET` and `HEAD` as JSON, cached for an hour, readable from any origin (with its `OPTIONS`
+ * preflight); every other path goes on. Use it before `requireToken`.
+ * @example app.use(protectedResourceMetadata(gate)); app.use(gate);
+ */
+export function protectedResourceMetadata<C extends object>(gate: TokenMiddleware<C>): Middleware {
+  const resource = RESOURCES.get(gate);
+  if (resource === undefined) {
+    throw new ConfigError(
+      "`protectedResourceMetadata(gate)` takes the middleware `requireToken({ resource, ... })` returned (with `resource` set).",
+    );
+  }
+  return function protectedResourceMetadata(ctx: Context, next: Next) {
+    if (ctx.path !== resource.metadataPath) return next();
+    const { status, headers, body } = metadataAnswer(
+      resource,
+      ctx.method,
+      ctx.get("access-control-request-headers") || undefined,
+    );
+    ctx.status = status;
+    ctx.set(headers);
+    if (body !== undefined) ctx.body = body;
+    return undefined;
+  };
 }
 
 function authOf(ctx: Context): AuthContext {
@@ -148,7 +186,7 @@ export function authErrorHandler(): Middleware {
       await next();
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
-      send(ctx, error);
+      send(ctx, error, (ctx as Handled)[HANDLING]?.challenge);
     }
   };
 }
@@ -188,14 +226,14 @@ function fail(ctx: Context, error: unknown): void {
   if (onFailure !== undefined && error instanceof TokenError) observe("onFailure", onFailure, error, ctx);
   if (ctx.headerSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) throw error; // Koa's way of next(err): its error handling takes it, nothing crashes
-  send(ctx, error);
+  send(ctx, error, (ctx as Handled)[HANDLING]?.challenge);
 }
 
 // Set here rather than thrown: Koa's default handler would drop the headers and send text. Never
 // writes where another middleware took the response over (`ctx.respond = false`) or sent it.
-function send(ctx: Context, error: unknown): void {
+function send(ctx: Context, error: unknown, challenge: ChallengeOptions | undefined): void {
   if (ctx.headerSent || ctx.respond === false) return;
-  const { status, headers, body } = errorResponse(error);
+  const { status, headers, body } = errorResponse(error, challenge);
   ctx.status = status;
   ctx.set(headers);
   ctx.body = body;

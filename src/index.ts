@@ -18,7 +18,7 @@ export {
   scopeList,
   type ScopeMode,
 } from "./access/scopes.js";
-export { errorResponse, type ErrorBody, type ErrorResponse } from "./errors/response.js";
+export { errorResponse, type ChallengeOptions, type ErrorBody, type ErrorResponse } from "./errors/response.js";
 export {
   TokenError,
   ConfigError,

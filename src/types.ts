@@ -78,6 +78,14 @@ export interface AuthContext<C extends object = Claims> {
   readonly groups: readonly string[];
   /** The Cognito user pool that verified the token (one of several, with a list); else `undefined`. */
   readonly userPoolId: string | undefined;
+  /**
+   * The OAuth client the token was issued to: its `client_id` (RFC 9068), else `azp` (OpenID
+   * Connect), else `cid` (Okta); `undefined` when it names none. Read on demand (not in
+   * `JSON.stringify(auth)`).
+   */
+  readonly clientId: string | undefined;
+  /** The `resource` the gate protects (RFC 8707; the tokens' audience), when it was given one. */
+  readonly resource: string | undefined;
   /** When the token expires (its `exp`). */
   readonly expiresAt: Date;
   /** Whole seconds until `expiresAt`, never negative. */

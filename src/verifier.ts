@@ -8,6 +8,7 @@ import { inEnvTerms } from "./options/env.js";
 import { quote, TokenError, toTokenError } from "./errors/errors.js";
 import { checkTokenChars, checkTokenLength, isOtherScheme, readBearer } from "./token/header.js";
 import { JwksKeys } from "./keys/jwks.js";
+import type { ProtectedResource } from "./resource/metadata.js";
 import { StaticKeys } from "./keys/public.js";
 import {
   normalizeOptions,
@@ -84,6 +85,8 @@ type Now<T> = T | Promise<T>;
  */
 export interface Gate<Request, C extends object = Claims> {
   readonly verifier: Verifier<C, Request>;
+  /** With `resource`: what the adapters serve and name in their challenges. */
+  readonly protectedResource: ProtectedResource | undefined;
   /** As `verifier.authenticate`, but throws a `TokenError` or answers at once when it can. */
   authenticateNow(
     request: Request,
@@ -106,6 +109,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   const stampOf = (source: number): number => (sources[source] as Source).keys.stamp();
   const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
+  const resource = policy.protectedResource?.resource;
 
   // The only place that knows the order of the steps; the clock is read once per request. Nothing
   // here waits when the key is at hand (a secret, a cached JWKS key) and isRevoked answers at once:
@@ -184,15 +188,15 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   // getScopes may read a database: it runs on every request, after everything else passed
   function withScopes(token: string, verified: Verified, now: number, request: Request | undefined): Now<AuthContext> {
     const { claims, scopes, groups, pool } = verified;
-    if (policy.getScopes === undefined) return buildAuthContext(token, claims, scopes, groups, pool, now);
+    if (policy.getScopes === undefined) return buildAuthContext(token, claims, scopes, groups, pool, now, resource);
     const found = policy.getScopes(claims, request);
     if (found instanceof Promise || isThenable(found)) {
       return Promise.resolve(found).then(
-        (value) => buildAuthContext(token, claims, serverScopes(value), groups, pool, now),
+        (value) => buildAuthContext(token, claims, serverScopes(value), groups, pool, now, resource),
         rejectAsTokenError,
       );
     }
-    return buildAuthContext(token, claims, serverScopes(found), groups, pool, now);
+    return buildAuthContext(token, claims, serverScopes(found), groups, pool, now, resource);
   }
 
   function authenticateNow(
@@ -238,7 +242,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
       promised(() => authenticateNow(request, authorization)),
     ready: () => Promise.all(sources.map((source) => source.keys.ready())).then(() => undefined),
   });
-  return Object.freeze({ verifier, authenticateNow });
+  return Object.freeze({ verifier, authenticateNow, protectedResource: policy.protectedResource });
 }
 
 /** What a verified token leaves for every request: its claims, scopes and groups, and its pool. */

@@ -22,11 +22,24 @@ class GateContext implements AuthContext {
     readonly groups: readonly string[],
     readonly userPoolId: string | undefined,
     now: number,
+    readonly resource: string | undefined,
   ) {
     this.expiresAt = new Date(claims.exp * 1000);
     this.expiresIn = Math.max(0, Math.floor(claims.exp - now));
   }
+
+  // read on demand: most requests never ask, and a getter on the prototype costs them nothing
+  get clientId(): string | undefined {
+    for (const name of CLIENT_CLAIMS) {
+      const value = this.claims[name];
+      if (typeof value === "string") return value;
+    }
+    return undefined;
+  }
 }
+
+// RFC 9068 §2.2 client_id; OpenID Connect's azp; Okta's cid
+const CLIENT_CLAIMS = ["client_id", "azp", "cid"] as const;
 Object.defineProperty(GateContext.prototype, MADE_BY_GATE, { value: true });
 
 /** The auth context of a verified token; `now` in seconds. */
@@ -37,8 +50,9 @@ export function buildAuthContext(
   groups: readonly string[],
   userPoolId: string | undefined,
   now: number,
+  resource: string | undefined,
 ): AuthContext {
-  return new GateContext(token, claims, scopes, groups, userPoolId, now);
+  return new GateContext(token, claims, scopes, groups, userPoolId, now, resource);
 }
 
 /** Whether `value` is an auth context that a `requireToken` (of this package, either build) made. */

@@ -5,6 +5,7 @@ import { describePools, stringList, type CognitoOptions, type CognitoPool, type 
 import { isLoopback, openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
 import { defaultAlgorithms, publicKeys, type PublicKeyInput, type VerifyingKey } from "../keys/public.js";
 import { secretKey } from "../keys/secret.js";
+import { protectedResource, type ProtectedResource, type ResourceMetadataOptions } from "../resource/metadata.js";
 import { HMAC_ALGORITHMS, keyFits, PUBLIC_KEY_ALGORITHMS, type Algorithm } from "../token/signature.js";
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "../types.js";
@@ -72,6 +73,21 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   issuer?: string | readonly string[] | undefined;
   /** Allowed `aud` value(s): a token matches when any of its `aud` members is allowed. */
   audience?: string | readonly string[] | undefined;
+  /**
+   * The API's canonical URL, as an OAuth 2.0 protected resource (RFC 8707, RFC 9728; what an MCP
+   * server is): tokens must name it in `aud`, compared exactly. An absolute `https` URL with no
+   * fragment (`http` on this machine). It is the audience: not with `audience`. Every 401 then names
+   * its metadata document in `WWW-Authenticate` (`resource_metadata="..."`), which
+   * `protectedResourceMetadata(gate)` serves.
+   */
+  resource?: string | undefined;
+  /** With `resource`: the optional fields of its RFC 9728 metadata document (camelCase). */
+  resourceMetadata?: ResourceMetadataOptions | undefined;
+  /**
+   * With `resource`: the scopes 401 challenges tell a client to ask for (`scope="..."`); default
+   * `resourceMetadata.scopesSupported`.
+   */
+  challengeScope?: readonly string[] | undefined;
   /** The algorithm allow-list. HMAC and public-key algorithms never mix. */
   algorithms?: readonly Algorithm[] | undefined;
   /**
@@ -157,6 +173,8 @@ export interface Policy<Request = unknown> {
   readonly profile: "rfc9068" | undefined;
   readonly issuers: ReadonlySet<string> | undefined;
   readonly audiences: ReadonlySet<string> | undefined;
+  /** With `resource`: the resource, its metadata document and where it is served. */
+  readonly protectedResource: ProtectedResource | undefined;
   readonly tokenUse: TokenUse | undefined;
   readonly clientIds: ReadonlySet<string> | undefined;
   readonly clockTolerance: number;
@@ -173,7 +191,7 @@ export interface Policy<Request = unknown> {
 }
 
 const KNOWN_OPTIONS = [
-  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "allowInsecureHttp", "issuer", "audience", "algorithms", "clockTolerance", "clock",
+  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "allowInsecureHttp", "issuer", "audience", "resource", "resourceMetadata", "challengeScope", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
   "isRevoked", "tokenCache",
 ]; // prettier-ignore
@@ -250,12 +268,24 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
       : input.issuer === undefined
         ? pool?.issuers
         : stringList(input.issuer, "issuer");
+  // the authorization servers a protected resource names: the issuers, one per Cognito pool
+  const authorizationServers =
+    discoveryIssuer !== undefined || input.issuer !== undefined
+      ? (issuers ?? [])
+      : (pools ?? []).flatMap((each) => each.issuers?.slice(0, 1) ?? []);
+  const resource = resourceOf(input, allowInsecureHttp, authorizationServers);
   return Object.freeze({
     keySource,
     algorithms: new Set(algorithms),
     profile,
     issuers: issuers && new Set(issuers),
-    audiences: input.audience === undefined ? undefined : new Set(stringList(input.audience, "audience")),
+    audiences:
+      resource !== undefined
+        ? new Set([resource.resource])
+        : input.audience === undefined
+          ? undefined
+          : new Set(stringList(input.audience, "audience")),
+    protectedResource: resource,
     tokenUse: pool?.tokenUse,
     clientIds: pool?.clientIds && new Set(pool.clientIds),
     userPoolId: pool?.userPoolId,
@@ -329,6 +359,26 @@ function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void 
       `\`algorithms\`: ${stray.map(String).join(", ")} cannot be used with this key source (allowed: ${allowed.join(", ")}).`,
     );
   }
+}
+
+// `resource` is the audience tokens must name; its metadata names the issuers as authorization servers
+function resourceOf(
+  input: VerifierOptions<never>,
+  allowInsecureHttp: boolean,
+  issuers: readonly string[],
+): ProtectedResource | undefined {
+  if (input.resource === undefined) {
+    const stray = (["resourceMetadata", "challengeScope"] as const).filter((name) => input[name] !== undefined);
+    if (stray.length > 0)
+      throw new ConfigError(`${stray.map((name) => `\`${name}\``).join(" and ")} go with \`resource\`.`);
+    return undefined;
+  }
+  if (input.audience !== undefined) {
+    throw new ConfigError(
+      "`resource` is the audience tokens must name (RFC 8707): name it once, and leave out `audience`.",
+    );
+  }
+  return protectedResource({ ...input, allowInsecureHttp }, issuers);
 }
 
 // every allowed algorithm must be one some given key verifies with: RS256 with an Ed25519 key only

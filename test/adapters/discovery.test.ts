@@ -1,10 +1,10 @@
-import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import type { ServerResponse } from "node:http";
 import request from "supertest";
 import { ConfigError, createVerifier, KeySetError, type AuthContext, type VerifierOptions } from "bearer-gate";
 import { BODY_450, BODY_980 } from "../fixtures/catalogue.js";
 import { listen, type Listening } from "../fixtures/http.js";
 import { JwksServer, makeKey, type TestKey } from "../fixtures/jwks-server.js";
+import { startProvider, type Provider } from "../fixtures/provider.js";
 import { cognitoAccessClaims, signRs256 } from "../fixtures/tokens.js";
 import { eventually, thrownBy } from "../helpers.js";
 import { FRAMEWORKS } from "./frameworks.js";
@@ -12,42 +12,6 @@ import { FRAMEWORKS } from "./frameworks.js";
 // issuerUrl: the key set found from the issuer's discovery document. Against a real OpenID
 // provider (oidc-provider, in a process of its own on 127.0.0.1) and hand-made servers.
 const route = { scope: "orders:read", answer: (auth: AuthContext) => ({ sub: auth.claims.sub, iss: auth.claims.iss }) };
-
-/** oidc-provider in a child process, and a client-credentials access token (a JWT) from it. */
-interface Provider {
-  readonly issuer: string;
-  readonly resource: string;
-  token(resource?: string): Promise<string>;
-  stop(): Promise<void>;
-}
-
-async function startProvider(): Promise<Provider> {
-  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, ["test/fixtures/oidc-provider.mjs"], {
-    stdio: "pipe",
-  });
-  child.stderr.resume(); // its development-mode warnings
-  const { issuer, resource } = await new Promise<{ issuer: string; resource: string }>((resolve, reject) => {
-    child.stdout.once("data", (line: Buffer) =>
-      resolve(JSON.parse(line.toString()) as { issuer: string; resource: string }),
-    );
-    child.once("exit", (code) => reject(new Error(`oidc-provider exited with ${String(code)}`)));
-  });
-  const basic = Buffer.from("orders-worker:a-client-secret-for-the-test-provider").toString("base64");
-  return {
-    issuer,
-    resource,
-    async token(forResource = resource) {
-      const answer = await fetch(`${issuer}/token`, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded", authorization: `Basic ${basic}` },
-        body: new URLSearchParams({ grant_type: "client_credentials", scope: "orders:read", resource: forResource }),
-      });
-      const { access_token: token } = (await answer.json()) as { access_token: string };
-      return token;
-    },
-    stop: () => new Promise((resolve) => (child.once("exit", () => resolve()), child.stdin.end())),
-  };
-}
 
 describe("issuerUrl against a real OpenID provider (oidc-provider)", () => {
   let provider: Provider;

@@ -53,6 +53,8 @@ const HAND_MADE: AuthContext = {
   scopes: ["posts"],
   groups: ["admins"],
   userPoolId: undefined,
+  clientId: "web",
+  resource: undefined,
   expiresAt: new Date(4_102_444_800_000),
   expiresIn: 60,
 };

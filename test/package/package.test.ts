@@ -45,6 +45,7 @@ verifier.verify(${JSON.stringify(`Bearer ${token}`)}).then(async (auth) => {
     middlewareName: express.requireToken({ secret: ${JSON.stringify(HMAC_SECRET)} }).name,
     testing: [typeof testing.createTestIssuer, typeof testing.hmacTokens],
     revocation: [typeof core.createRevocationList, typeof core.createMemoryStore, typeof redis.createRedisStore],
+    mcp: [typeof mcp.mcpRequest, typeof mcp.toAuthInfo, typeof mcp.createMcpVerifier, typeof express.protectedResourceMetadata],
   }));
 });`;
 
@@ -98,6 +99,7 @@ const expected = {
   middlewareName: "requireToken",
   testing: ["function", "function"],
   revocation: ["function", "function", "function"],
+  mcp: ["function", "function", "function", "function"],
 };
 
 // The testing kit as a user's own test suite would use it; run by each test runner, it must pass
@@ -125,12 +127,12 @@ describe("the packed package", () => {
     [
       "require from a CommonJS project",
       "cjs.cjs",
-      'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing"); const redis = require("bearer-gate/redis");',
+      'const core = require("bearer-gate"); const express = require("bearer-gate/express"); const koa = require("bearer-gate/koa"); const testing = require("bearer-gate/testing"); const redis = require("bearer-gate/redis"); const mcp = require("bearer-gate/mcp");',
     ],
     [
       "import from an ES module project",
       "esm.mjs",
-      'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing"; import * as redis from "bearer-gate/redis";',
+      'import * as core from "bearer-gate"; import * as express from "bearer-gate/express"; import * as koa from "bearer-gate/koa"; import * as testing from "bearer-gate/testing"; import * as redis from "bearer-gate/redis"; import * as mcp from "bearer-gate/mcp";',
     ],
   ])("works through %s", (_how, file, load) => {
     writeFileSync(join(scratch, file), body(load));
@@ -255,11 +257,22 @@ describe("the packed package", () => {
     // skipLibCheck is off, so that this package's declarations are checked as the examples use them;
     // errors inside other packages' own declarations (@types/koa against its content-disposition) are
     // theirs, told apart by their path: the repository's node_modules, not the scratch project
-    it.each([".", "esm", "peers"])(
-      "type-check under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess: %s",
-      (dir) => {
+    // mcp/: an MCP server on bearer-gate/express and the SDK; mcp-sdk-auth/: the SDK's own
+    // requireBearerAuth (whose declaration of req.auth clashes with bearer-gate/express's) with
+    // bearer-gate/mcp. Both compile without casts whether the SDK's declarations are checked or not.
+    it.each([
+      [".", ""],
+      ["esm", ""],
+      ["peers", ""],
+      ["mcp", ""],
+      ["mcp", "--skipLibCheck"],
+      ["mcp-sdk-auth", ""],
+      ["mcp-sdk-auth", "--skipLibCheck"],
+    ])(
+      "type-check under strict, exactOptionalPropertyTypes and noUncheckedIndexedAccess: %s %s",
+      (dir, flag) => {
         const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-        const run = spawnSync(process.execPath, [tsc, "-p", join(project, dir)], {
+        const run = spawnSync(process.execPath, [tsc, "-p", join(project, dir), ...(flag === "" ? [] : [flag])], {
           cwd: root,
           encoding: "utf8",
           timeout: 120_000,
@@ -297,14 +310,25 @@ describe("the packed package", () => {
         ),
     );
     expect(stray).toEqual([]);
-    for (const entry of ["src/index", "adapters/express", "adapters/koa", "testing/index", "redis/index", "cli/main"]) {
+    for (const entry of [
+      "src/index",
+      "adapters/express",
+      "adapters/koa",
+      "testing/index",
+      "redis/index",
+      "mcp/index",
+      "cli/main",
+    ]) {
       for (const kind of ["cjs", "esm"])
         expect(files).toEqual(expect.arrayContaining([`dist/${kind}/${entry}.js`, `dist/${kind}/${entry}.d.ts`]));
     }
   });
 
   it("loads nothing at run time but its dependencies and Node's built-ins (no express, no koa)", () => {
+    // bearer-gate/mcp alone loads its optional peer, the MCP SDK, whose users import it
+    const MCP_SDK = "@modelcontextprotocol/sdk/server/auth/errors.js";
     const allowed = new Set([
+      MCP_SDK,
       ...Object.keys(pkg.dependencies),
       ...builtinModules,
       ...builtinModules.map((name) => `node:${name}`),
@@ -315,11 +339,15 @@ describe("the packed package", () => {
       name.endsWith(".js"),
     )) {
       const source = readFileSync(join(dist, file), "utf8");
-      for (const match of source.matchAll(/(?:from\s+|require\()\s*"([^".][^"]*)"/g)) loaded.add(match[1]!);
+      for (const match of source.matchAll(/(?:from\s+|require\()\s*"([^".][^"]*)"/g)) {
+        if (match[1] === MCP_SDK) expect(file).toMatch(/^(cjs|esm)\/mcp\/index\.js$/);
+        loaded.add(match[1]!);
+      }
     }
     expect([...loaded].filter((name) => !allowed.has(name))).toEqual([]);
     expect(loaded).toEqual(
       new Set([
+        MCP_SDK,
         "jsonwebtoken",
         "jwks-rsa",
         "node:buffer",
