@@ -15,7 +15,7 @@ import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
 import { challengeOptions, metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
-import { ConfigError, type ChallengeOptions } from "../src/index.js";
+import { ConfigError, type ChallengeOptions, type ReadyOptions, type VerifierStatus } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
@@ -76,7 +76,9 @@ export type TokenMiddleware<C extends object = Claims> = RequestHandler & {
    * Resolves once the keys are at hand (the key set downloaded, holding a usable key); rejects
    * with a `KeySetError` naming the URL and the cause. `await gate.ready()` before `app.listen()`.
    */
-  readonly ready: () => Promise<void>;
+  readonly ready: (options?: ReadyOptions) => Promise<void>;
+  /** What the key sets are doing now, for a readiness probe: `gate.status().ready`. */
+  readonly status: () => VerifierStatus;
   /**
    * `req.auth`, typed with this gate's claims (`CognitoClaims` for `cognito`, or your `C`). Throws a
    * `TokenError` (`missing_token`, 401) for a request that no `requireToken` let through, which
@@ -128,7 +130,8 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
     );
   };
   const tokenMiddleware = Object.assign(middleware, {
-    ready: () => gate.verifier.ready(),
+    ready: (options?: ReadyOptions) => gate.verifier.ready(options),
+    status: () => gate.verifier.status(),
     auth: (req: Request) => authOf(req) as AuthContext<C>,
   });
   if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);

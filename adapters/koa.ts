@@ -15,7 +15,7 @@ import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
 import { challengeOptions, metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
-import { ConfigError, type ChallengeOptions } from "../src/index.js";
+import { ConfigError, type ChallengeOptions, type ReadyOptions, type VerifierStatus } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
@@ -80,7 +80,9 @@ export type TokenMiddleware<C extends object = Claims> = Middleware<DefaultState
    * Resolves once the keys are at hand (the key set downloaded, holding a usable key); rejects
    * with a `KeySetError` naming the URL and the cause. `await gate.ready()` before `app.listen()`.
    */
-  readonly ready: () => Promise<void>;
+  readonly ready: (options?: ReadyOptions) => Promise<void>;
+  /** What the key sets are doing now, for a readiness probe: `gate.status().ready`. */
+  readonly status: () => VerifierStatus;
   /**
    * `ctx.state.auth`, typed with this gate's claims (`CognitoClaims` for `cognito`, or your `C`).
    * Throws a `TokenError` (`missing_token`, 401) for a request no `requireToken` let through.
@@ -128,7 +130,8 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
     );
   };
   const tokenMiddleware = Object.assign(middleware as Middleware<DefaultState & { auth: AuthContext<C> }>, {
-    ready: () => gate.verifier.ready(),
+    ready: (options?: ReadyOptions) => gate.verifier.ready(options),
+    status: () => gate.verifier.status(),
     auth: (ctx: Context) => authOf(ctx) as AuthContext<C>,
   });
   if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);

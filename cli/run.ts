@@ -14,6 +14,7 @@ import {
   type VerifierOptions,
 } from "../src/index.js";
 import { printable } from "../src/errors/text.js";
+import { nearest } from "../src/options/check.js";
 
 /** Where the CLI reads and writes, so tests can run it in-process. */
 export interface Io {
@@ -45,18 +46,20 @@ Every value from the token is shown with control characters and bidirectional ov
 
 Exit codes: 0 decoded, 1 not a decodable JWT, 2 usage error.`,
   verify: `Usage: bearer-gate verify <token|-> [--secret S | --public-key FILE |
-                           --cognito-pool ID [--client-id C] [--token-use U] | --jwks-uri URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
+                           --cognito-pool ID [--client-id C] [--token-use U] | --jwks-uri URL |
+                           --issuer-url URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
                            [--claim NAME=VALUE]... [--allow-short-secret] [--allow-insecure-http] [--json]
 
 Runs the real verifier and prints the verified token, or the exact response the middleware would
 send (status, WWW-Authenticate, body) and the reason.
 
 With no key flag, the key and the rest come from the environment, as requireToken() reads it:
-JWT_SECRET, or JWT_PUBLIC_KEY, or COGNITO_USER_POOL_ID (COGNITO_CLIENT_ID, COGNITO_REGION,
-COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a secret stays off the command line:
+JWT_SECRET, or JWT_PUBLIC_KEY, or JWT_ISSUER_URL, or COGNITO_USER_POOL_ID (COGNITO_CLIENT_ID,
+COGNITO_REGION, COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a secret stays off the command line:
   JWT_SECRET=... bearer-gate verify -
 
   --public-key FILE  a PEM public key, a JWK, or a JWKS ({"keys": [...]}) in a file: no key server
+  --issuer-url URL   an OpenID Connect or OAuth issuer: its keys found by discovery, its iss the one allowed
   --token-use U      access (default), id or any: the Cognito token kind accepted
   --algorithm ALG    the allow-list (RS256, HS512, ...); may repeat
   --scope S          a scope the token must have; may repeat (every one is required)
@@ -113,7 +116,12 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     const code = (error as { code?: unknown }).code;
     const usageError = error instanceof ConfigError || (typeof code === "string" && code.startsWith("ERR_PARSE_ARGS"));
     if (!usageError) throw error;
-    io.stderr.write(`${paint("31", "error")}: ${printable((error as Error).message)}\n`);
+    const message = unknownOption(error, command) ?? (error as Error).message;
+    io.stderr.write(`${paint("31", "error")}: ${printable(message)}\n`);
+    // an unknown option: the usage, so the right spelling is at hand
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && (command === "inspect" || command === "verify")) {
+      io.stderr.write(`\n${USAGE[command]}\n`);
+    }
     return 2;
   }
 }
@@ -131,6 +139,7 @@ const OPTIONS = {
     "client-id": { type: "string" },
     "token-use": { type: "string" },
     "jwks-uri": { type: "string" },
+    "issuer-url": { type: "string" },
     issuer: { type: "string" },
     audience: { type: "string" },
     algorithm: { type: "string", multiple: true },
@@ -253,12 +262,15 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
 // The options from the flags; with no key flag, from the environment (flags still add to them).
 function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions {
   const string = (name: string): string | undefined => (typeof values[name] === "string" ? values[name] : undefined);
-  const keyFlags = ["secret", "public-key", "cognito-pool", "jwks-uri"].filter((name) => string(name) !== undefined);
+  const keyFlags = ["secret", "public-key", "cognito-pool", "jwks-uri", "issuer-url"].filter(
+    (name) => string(name) !== undefined,
+  );
   const options: VerifierOptions = keyFlags.length === 0 ? { ...fromEnvironment(io) } : {};
   if (string("secret") !== undefined) options.secret = string("secret");
   if (values["allow-short-secret"] === true) options.allowShortSecret = true;
   if (values["allow-insecure-http"] === true) options.allowInsecureHttp = true;
   if (string("jwks-uri") !== undefined) options.jwksUri = string("jwks-uri");
+  if (string("issuer-url") !== undefined) options.issuerUrl = string("issuer-url");
   const keyFile = string("public-key");
   if (keyFile !== undefined) options.publicKey = publicKeyFile(keyFile);
   const pool = string("cognito-pool");
@@ -289,16 +301,25 @@ function verifierOptions(values: Values, io: Io, paint: Paint): VerifierOptions 
 
 function fromEnvironment(io: Io): VerifierOptions {
   // none of the key variables set: the flags are the way the user most likely meant
-  if (
-    ["JWT_SECRET", "JWT_PUBLIC_KEY", "COGNITO_USER_POOL_ID", "JWKS_URI"].every((name) => io.env[name] === undefined)
-  ) {
+  const keyVariables = ["JWT_SECRET", "JWT_PUBLIC_KEY", "JWT_ISSUER_URL", "COGNITO_USER_POOL_ID", "JWKS_URI"];
+  if (keyVariables.every((name) => io.env[name] === undefined)) {
     throw new ConfigError(
-      "no key given: pass --secret, --public-key, --cognito-pool or --jwks-uri, or set JWT_SECRET, JWT_PUBLIC_KEY, " +
-        "COGNITO_USER_POOL_ID or JWKS_URI in the environment (with JWT_ISSUER, JWT_AUDIENCE, COGNITO_CLIENT_ID as " +
-        "requireToken() reads them).",
+      "no key given: pass --secret, --public-key, --issuer-url, --cognito-pool or --jwks-uri, or set JWT_SECRET, " +
+        "JWT_PUBLIC_KEY, JWT_ISSUER_URL, COGNITO_USER_POOL_ID or JWKS_URI in the environment (with JWT_ISSUER, " +
+        "JWT_AUDIENCE, COGNITO_CLIENT_ID as requireToken() reads them).",
     );
   }
   return optionsFromEnv(io.env);
+}
+
+// `unknown option --isuer-url (did you mean --issuer-url?)`, for parseArgs' longer message
+function unknownOption(error: unknown, command: string | undefined): string | undefined {
+  if ((error as { code?: unknown }).code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return undefined;
+  if (command !== "inspect" && command !== "verify") return undefined;
+  const given = /'(-[^']+)'/.exec((error as Error).message)?.[1];
+  if (given === undefined) return undefined;
+  const near = nearest(given.replace(/^-+/, "").split("=")[0] ?? "", Object.keys(OPTIONS[command]));
+  return `unknown option ${given}${near === undefined ? "" : ` (did you mean --${near}?)`}`;
 }
 
 // --public-key FILE: a PEM, a JWK, or a JWKS (every key of it, matched by kid)

@@ -1,4 +1,4 @@
-export { createVerifier, type Verifier } from "./verifier.js";
+export { createVerifier, type ReadyOptions, type Verifier, type VerifierStatus } from "./verifier.js";
 export { createRevocationList, type RevocationList, type RevocationListOptions } from "./revocation/revocation.js";
 export {
   createMemoryStore,
@@ -38,7 +38,8 @@ export type {
   CognitoVerifierOptions,
 } from "./options/options.js";
 export type { CognitoOptions, TokenUse } from "./keys/cognito.js";
-export type { JwksFetchOptions } from "./keys/jwks.js";
+export type { JwksFetchOptions, KeySetStatus } from "./keys/jwks.js";
 export type { PublicKeyInput } from "./keys/public.js";
 export type { AuthContext, Claims, CognitoClaims, JwtHeader, JsonValue } from "./types.js";
 export type { TokenCacheOptions } from "./cache.js";
+export { CHANNELS, type GuardEvent, type KeySetEvent, type VerificationEvent } from "./events.js";

@@ -5,9 +5,10 @@ import { checkClaims, checkRequired, checkTimes, checkType, type ClaimRules } fr
 import { buildAuthContext } from "./access/context.js";
 import { decodeJwt, type DecodedJwt } from "./token/decode.js";
 import { inEnvTerms } from "./options/env.js";
-import { quote, TokenError, toTokenError } from "./errors/errors.js";
+import { ConfigError, quote, TokenError, toTokenError } from "./errors/errors.js";
 import { checkTokenChars, checkTokenLength, isOtherScheme, readBearer } from "./token/header.js";
-import { JwksKeys } from "./keys/jwks.js";
+import { verificationChannel, type VerificationEvent } from "./events.js";
+import { JwksKeys, type KeySetStatus } from "./keys/jwks.js";
 import type { ProtectedResource } from "./resource/metadata.js";
 import { StaticKeys } from "./keys/public.js";
 import {
@@ -43,14 +44,32 @@ export interface Verifier<C extends object = Claims, Request = unknown> {
    * Resolves once the keys are at hand: at once for a `secret`; for a key set, once it is
    * downloaded and holds a usable key. Rejects with a `KeySetError` naming the URL and the cause.
    * `await verifier.ready()` before `app.listen()`: a wrong `jwksUri` or region then stops the
-   * start, and the first request does not wait for the download.
+   * start, and the first request does not wait for the download. With `{ waitMs }`, keeps trying
+   * (with back-off) until the keys are at hand or `waitMs` has passed, then rejects with the last
+   * cause: a start-up that waits for a key server still coming up.
    */
-  ready(): Promise<void>;
+  ready(options?: ReadyOptions): Promise<void>;
+  /** What the key sets are doing now: for a readiness probe (`ready`) or a dashboard. */
+  status(): VerifierStatus;
+}
+
+/** Options of `ready()`. */
+export interface ReadyOptions {
+  /** How long to keep trying, in ms; default 0: one try (or the last failure's cause, within its back-off). */
+  waitMs?: number | undefined;
+}
+
+/** `status()`: each key set (none for a `secret` or `publicKey`), and whether every one is usable. */
+export interface VerifierStatus {
+  /** Every key set holds usable keys now: what a readiness probe asks. */
+  readonly ready: boolean;
+  readonly keySets: readonly KeySetStatus[];
 }
 
 interface Keys {
   resolve(header: JwtHeader): KeyObject | Promise<KeyObject>;
   ready(): Promise<void>;
+  status(): KeySetStatus | undefined;
   /** Names the key set in use; a cached verification holds only under the same stamp. */
   stamp(): number;
 }
@@ -119,6 +138,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
     checkTokenLength(token, policy.maxTokenLength);
     const hit = cache?.get(token, stampOf);
+    if (facts !== undefined) facts.cache = hit === undefined ? "miss" : "hit";
     if (hit !== undefined) {
       // signature and claims verified under these very keys; the clock and the rules that may read
       // outside state apply again
@@ -128,6 +148,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     }
     if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
     const decoded = decodeJwt(token, fromHeader);
+    if (facts !== undefined) facts.algorithm = decoded.header.alg;
     checkType(decoded.header["typ"], policy.profile);
     const verify = verifiers.get(decoded.header.alg);
     if (verify === undefined) {
@@ -199,6 +220,49 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     return buildAuthContext(token, claims, serverScopes(found), groups, pool, now, resource);
   }
 
+  // What the verification in progress found, while someone listens on CHANNELS.verification: set
+  // by verifyNow in its synchronous part, read by `observed` when the outcome is known
+  let facts: Facts | undefined;
+
+  // runs one verification and, when someone listens, publishes its outcome; costs one check else
+  function observed<T>(work: () => Now<T>): Now<T> {
+    if (!verificationChannel.hasSubscribers) return work();
+    const started = performance.now();
+    const mine: Facts = { cache: "none", algorithm: undefined };
+    const done = (value: unknown, error: unknown): void => {
+      if (error === undefined && value === undefined) return; // no credentials, let through: no verification
+      verificationChannel.publish({
+        verifier: policy.name,
+        outcome: error === undefined ? "accepted" : "refused",
+        reason: error === undefined ? undefined : toTokenError(error).reason,
+        algorithm: mine.algorithm,
+        cache: mine.cache,
+        durationMs: performance.now() - started,
+      } satisfies VerificationEvent);
+    };
+    facts = mine;
+    let answer: Now<T>;
+    try {
+      answer = work();
+    } catch (error) {
+      done(undefined, error);
+      throw error;
+    } finally {
+      facts = undefined;
+    }
+    if (!(answer instanceof Promise)) {
+      done(answer, undefined);
+      return answer;
+    }
+    return answer.then(
+      (value) => (done(value, undefined), value),
+      (error: unknown) => {
+        done(undefined, error);
+        throw error;
+      },
+    );
+  }
+
   function authenticateNow(
     request: Request,
     authorization: string | readonly string[] | undefined,
@@ -236,13 +300,29 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
 
   const verifier: Verifier<Claims, Request> = Object.freeze({
     verify: (authorization: string | readonly string[] | undefined) =>
-      promised(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined)),
-    verifyToken: (token: string) => promised(() => verifyNow(token, false, undefined)),
+      promised(() => observed(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined))),
+    verifyToken: (token: string) => promised(() => observed(() => verifyNow(token, false, undefined))),
     authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
-      promised(() => authenticateNow(request, authorization)),
-    ready: () => Promise.all(sources.map((source) => source.keys.ready())).then(() => undefined),
+      promised(() => observed(() => authenticateNow(request, authorization))),
+    ready: (options?: ReadyOptions) =>
+      readyWithin(() => Promise.all(sources.map((source) => source.keys.ready())), options),
+    status: () => {
+      const keySets = sources.flatMap((source) => source.keys.status() ?? []);
+      return { ready: keySets.every((keySet) => keySet.usable), keySets };
+    },
   });
-  return Object.freeze({ verifier, authenticateNow, protectedResource: policy.protectedResource });
+  return Object.freeze({
+    verifier,
+    authenticateNow: (request: Request, authorization: string | readonly string[] | undefined) =>
+      observed(() => authenticateNow(request, authorization)),
+    protectedResource: policy.protectedResource,
+  });
+}
+
+/** What `observed` reports of one verification. */
+interface Facts {
+  cache: "hit" | "miss" | "none";
+  algorithm: string | undefined;
 }
 
 /** What a verified token leaves for every request: its claims, scopes and groups, and its pool. */
@@ -304,11 +384,39 @@ function promised<T>(work: () => Now<T>): Promise<T> {
 }
 
 function keysFor(source: KeySource): Keys {
-  if (source.kind === "secret") return { resolve: () => source.key, stamp: () => 0, ready: () => Promise.resolve() };
+  const atHand = { stamp: () => 0, ready: () => Promise.resolve(), status: () => undefined };
+  if (source.kind === "secret") return { ...atHand, resolve: () => source.key };
   if (source.kind === "static") {
     const keys = new StaticKeys(source.keys);
-    return { resolve: (header) => keys.resolve(header), stamp: () => 0, ready: () => Promise.resolve() };
+    return { ...atHand, resolve: (header) => keys.resolve(header) };
   }
   const keys = new JwksKeys(source);
-  return { resolve: (header) => keys.resolve(header), stamp: () => keys.stamp(), ready: () => keys.ready() };
+  return {
+    resolve: (header) => keys.resolve(header),
+    stamp: () => keys.stamp(),
+    ready: () => keys.ready(),
+    status: () => keys.status(),
+  };
+}
+
+const FIRST_RETRY_MS = 100;
+const LONGEST_RETRY_MS = 5_000;
+
+// ready(), tried again with back-off (100 ms, doubling, at most 5 s) until `waitMs` has passed
+async function readyWithin(once: () => Promise<unknown>, options: ReadyOptions | undefined): Promise<void> {
+  const waitMs = options?.waitMs ?? 0;
+  if (typeof waitMs !== "number" || !Number.isFinite(waitMs) || waitMs < 0) {
+    throw new ConfigError(`\`ready({ waitMs })\` takes a number of ms, 0 or more; got ${JSON.stringify(waitMs)}.`);
+  }
+  const deadline = performance.now() + waitMs;
+  for (let delay = FIRST_RETRY_MS; ; delay = Math.min(delay * 2, LONGEST_RETRY_MS)) {
+    try {
+      await once();
+      return;
+    } catch (error) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, left)));
+    }
+  }
 }

@@ -1,14 +1,19 @@
 import { ConfigError, TokenError, toTokenError } from "../errors/errors.js";
 import { verdict } from "../token/claims.js";
 import type { AuthContext, Claims } from "../types.js";
+import { guardChannel, type GuardEvent } from "../events.js";
 import { isGateContext } from "./context.js";
 import { groupList, inAnyGroup, isUserToken, missingScopes, scopeList, type ScopeMode } from "./scopes.js";
 
 // What every route guard does, whatever the framework: the adapters read the request's auth
 // context, call `judgeRequest`, and answer its refusal their own way.
 
-/** A guard's rule: the refusal for this auth context, or `undefined` to let it through. */
-export type Judge = (auth: AuthContext) => TokenError | undefined;
+/** A guard's rule: its name, what it asks for, and its refusal for an auth context (or `undefined`). */
+export interface Judge {
+  readonly guard: string;
+  readonly required: readonly string[];
+  check(auth: AuthContext): TokenError | undefined;
+}
 
 /**
  * A guard's answer for the auth context a request carries: 401 `missing_token` when there is none
@@ -25,26 +30,41 @@ export function judgeRequest(auth: unknown, judge: Judge): TokenError | undefine
       ),
     });
   }
+  let refusal: TokenError | undefined;
   try {
-    return judge(auth);
+    refusal = judge.check(auth);
   } catch (error) {
-    return toTokenError(error);
+    refusal = toTokenError(error);
   }
+  if (refusal === undefined) return undefined;
+  const named = new TokenError(refusal.reason, refusal.params, { cause: refusal.cause, guard: judge.guard });
+  if (guardChannel.hasSubscribers) {
+    guardChannel.publish({ guard: judge.guard, reason: named.reason, required: judge.required } satisfies GuardEvent);
+  }
+  return named;
 }
 
 /** The rule of `requireScope` (`"all"`) and `requireAnyScope` (`"any"`); the scopes checked now. */
 export function scopeJudge(scopes: readonly unknown[], mode: ScopeMode, guard: string): Judge {
   const required = scopeList(scopes, guard);
-  return (auth) => {
-    const missing = missingScopes(auth.scopes, required, mode);
-    return missing.length > 0 ? new TokenError("insufficient_scope", missing) : undefined;
+  return {
+    guard,
+    required,
+    check: (auth) => {
+      const missing = missingScopes(auth.scopes, required, mode);
+      return missing.length > 0 ? new TokenError("insufficient_scope", missing) : undefined;
+    },
   };
 }
 
 /** The rule of `requireGroup`; the groups checked now. */
 export function groupJudge(groups: readonly unknown[], guard: string): Judge {
   const required = groupList(groups, guard);
-  return (auth) => (inAnyGroup(auth.groups, required) ? undefined : new TokenError("insufficient_group", required));
+  return {
+    guard,
+    required,
+    check: (auth) => (inAnyGroup(auth.groups, required) ? undefined : new TokenError("insufficient_group", required)),
+  };
 }
 
 /**
@@ -53,15 +73,19 @@ export function groupJudge(groups: readonly unknown[], guard: string): Judge {
  * a `type` of `"user"`.
  */
 export function userJudge(isUser: unknown): Judge {
+  const judge = (check: Judge["check"]): Judge => ({ guard: "requireUser", required: [], check });
   if (isUser === undefined) {
-    return (auth) =>
+    return judge((auth) =>
       isUserToken(auth.claims, { cognito: auth.userPoolId !== undefined })
         ? undefined
-        : new TokenError("user_required");
+        : new TokenError("user_required"),
+    );
   }
   if (typeof isUser !== "function") {
     throw new ConfigError("`requireUser()` takes a predicate `(claims) => boolean`, or nothing for the default rule.");
   }
   const predicate = isUser as (claims: Claims) => unknown;
-  return (auth) => (verdict(predicate(auth.claims), "requireUser") ? undefined : new TokenError("user_required"));
+  return judge((auth) =>
+    verdict(predicate(auth.claims), "requireUser") ? undefined : new TokenError("user_required"),
+  );
 }

@@ -170,11 +170,16 @@ export class TokenError extends Error {
    * `revocation_unavailable`, 1. Sent as `Retry-After` with the 503.
    */
   readonly retryAfter: number | undefined;
+  /**
+   * The route guard that refused the request (`requireScope`, `requireGroup`, ...): an authorization
+   * refusal. `undefined` when `requireToken` refused it (authentication).
+   */
+  readonly guard: string | undefined;
 
   constructor(
     reason: Reason,
     params?: readonly string[],
-    options?: { cause?: unknown; retryAfter?: number | undefined },
+    options?: { cause?: unknown; retryAfter?: number | undefined; guard?: string | undefined },
   ) {
     const row = REASONS[reason];
     super(MESSAGES[row.code], options?.cause === undefined ? undefined : { cause: options.cause });
@@ -184,6 +189,7 @@ export class TokenError extends Error {
     this.status = row.status;
     this.params = params === undefined ? undefined : Object.freeze([...params]);
     this.retryAfter = options?.retryAfter;
+    this.guard = options?.guard;
     brand(this, TOKEN_ERROR);
   }
 }
@@ -210,8 +216,8 @@ export class KeySetError extends Error {
   }
 }
 
-// the innermost cause in words a user can act on; its text may come from a key server: bounded
-function describeFailure(error: unknown): string {
+/** The innermost cause in words a user can act on; its text may come from a key server: bounded. */
+export function describeFailure(error: unknown): string {
   return bounded(innerFailure(error));
 }
 

@@ -1,8 +1,9 @@
 import { createPublicKey, type KeyObject } from "node:crypto";
 import jwksRsa from "jwks-rsa";
-import { KeySetError, quote, TokenError } from "../errors/errors.js";
+import { describeFailure, KeySetError, quote, TokenError } from "../errors/errors.js";
 import { displayUrl } from "../errors/text.js";
 import type { JwtHeader } from "../types.js";
+import { publishKeySet } from "../events.js";
 import { fetchJson, type FetchLimits } from "./fetch.js";
 import { checkedKey, findKey, isStrong, type VerifyingKey } from "./public.js";
 
@@ -62,6 +63,9 @@ export class JwksKeys {
   #generation = 0;
   #fingerprint = "";
   #lastFailure: unknown;
+  // a download failed while older keys were held, and none has succeeded since
+  #servingStale = false;
+  #jwksUri: string | undefined;
 
   constructor(settings: JwksSettings) {
     this.#settings = settings;
@@ -95,7 +99,12 @@ export class JwksKeys {
       if ((error as { status?: unknown }).status !== 404) throw error;
       document = await fetchJson(authorizationServerMetadataUrl(issuer), limits);
     }
-    return jwksUriOf(document, issuer, this.#settings.allowInsecureHttp);
+    const jwksUri = jwksUriOf(document, issuer, this.#settings.allowInsecureHttp);
+    if (this.#jwksUri !== undefined && jwksUri !== this.#jwksUri) {
+      publishKeySet(() => ({ type: "discovery-changed", uri: displayUrl(issuer), jwksUri: displayUrl(jwksUri) }));
+    }
+    this.#jwksUri = jwksUri;
+    return jwksUri;
   }
 
   /**
@@ -134,8 +143,10 @@ export class JwksKeys {
         if (this.#lastDownloadFailed() && (this.#failedRecently() || !this.#takeRefetch())) {
           throw this.#unavailable();
         }
-        if (!this.#lastDownloadFailed() && !this.#takeRefetch())
+        if (!this.#lastDownloadFailed() && !this.#takeRefetch()) {
+          publishKeySet(() => ({ type: "refetch-budget-spent", uri: displayUrl(this.#settings.uri) }));
           throw unknownKey(header, "the refetch budget is spent");
+        }
       }
       await this.#refreshOrThrow(); // joins the download in flight, if there is one
       jwk = findKey(this.#keys, header);
@@ -203,6 +214,8 @@ export class JwksKeys {
   }
 
   async #download(): Promise<void> {
+    const uri = displayUrl(this.#settings.uri);
+    publishKeySet(() => ({ type: "download-started", uri }));
     try {
       const signingKeys = await this.#client.getSigningKeys();
       const keys = signingKeys.flatMap((signingKey): VerifyingKey[] => {
@@ -215,11 +228,37 @@ export class JwksKeys {
         .join("|");
       if (fingerprint !== this.#fingerprint) this.#generation += 1;
       this.#fingerprint = fingerprint;
+      const before = this.#keys;
       this.#keys = keys;
       this.#fetchedAt = performance.now();
+      publishKeySet(() => ({ type: "download-succeeded", uri, ...kidChanges(before, keys) }));
+      if (this.#servingStale) {
+        this.#servingStale = false;
+        publishKeySet(() => ({ type: "recovered", uri }));
+        warn(
+          `bearer-gate: the key set at ${uri} was downloaded again; its keys are fresh.`,
+          "BEARER_GATE_KEYS_RECOVERED",
+        );
+      }
     } catch (cause) {
       this.#failedAt = performance.now();
       this.#lastFailure = cause;
+      const why = describeFailure(cause);
+      publishKeySet(() => ({ type: "download-failed", uri, cause: why }));
+      // older keys at hand: they serve, stale, while downloads fail; said once per outage
+      const age = performance.now() - this.#fetchedAt;
+      if (!this.#servingStale && age >= this.#settings.cacheMaxAgeMs && this.#servesStale(age)) {
+        this.#servingStale = true;
+        publishKeySet(() => ({ type: "serving-stale", uri, cause: why }));
+        const left = Math.round(
+          (this.#fetchedAt + this.#settings.cacheMaxAgeMs + this.#settings.staleIfErrorMs - performance.now()) / 60_000,
+        );
+        warn(
+          `bearer-gate: the key set at ${uri} could not be downloaded (${why}); the keys downloaded before serve, ` +
+            `stale, for ${left} more minute(s) at most, then requests answer 503.`,
+          "BEARER_GATE_KEYS_STALE",
+        );
+      }
       throw new TokenError("keys_unavailable", undefined, { cause, retryAfter: this.#retryAfter() });
     }
   }
@@ -228,6 +267,27 @@ export class JwksKeys {
   #retryAfter(): number {
     const wait = this.#failedAt + this.#settings.retryAfterFailureMs - performance.now();
     return Math.max(1, Math.ceil(wait / 1000));
+  }
+
+  /** What the key set is doing now, for a readiness probe or a dashboard (see `KeySetStatus`). */
+  status(): KeySetStatus {
+    const now = performance.now();
+    const wall = Date.now();
+    const at = (mark: number): Date | undefined => (Number.isFinite(mark) ? new Date(wall - (now - mark)) : undefined);
+    const age = now - this.#fetchedAt;
+    const failed = this.#lastDownloadFailed();
+    const retryAt = this.#failedAt + this.#settings.retryAfterFailureMs;
+    return {
+      uri: displayUrl(this.#settings.uri),
+      downloadedAt: at(this.#fetchedAt),
+      ageMs: Number.isFinite(age) ? Math.round(age) : undefined,
+      usable: age < this.#settings.cacheMaxAgeMs || this.#servesStale(age),
+      stale: age >= this.#settings.cacheMaxAgeMs && this.#servesStale(age),
+      kids: this.#keys.map((entry) => entry.kid ?? null),
+      lastError: failed ? describeFailure(this.#lastFailure) : undefined,
+      lastErrorAt: failed ? at(this.#failedAt) : undefined,
+      nextAttemptAt: failed && retryAt > now ? at(retryAt) : undefined,
+    };
   }
 
   /**
@@ -244,6 +304,27 @@ export class JwksKeys {
       throw new KeySetError(this.#settings.uri, cause);
     }
   }
+}
+
+/** One key set, as `status()` tells it. Times are wall-clock `Date`s; `undefined` when not yet. */
+export interface KeySetStatus {
+  /** Where it is downloaded from (the discovery document's URL with `issuerUrl`), without credentials. */
+  readonly uri: string;
+  /** When the key set held now was downloaded. */
+  readonly downloadedAt: Date | undefined;
+  /** How old it is, in ms. */
+  readonly ageMs: number | undefined;
+  /** Whether tokens can be verified with it now (fresh, or stale within `staleIfErrorMs`). */
+  readonly usable: boolean;
+  /** Whether it is past `cacheMaxAgeMs` and served only because a download failed or runs. */
+  readonly stale: boolean;
+  /** The kids it holds (`null` for a key without one). */
+  readonly kids: readonly (string | null)[];
+  /** When the last download failed and it is not yet followed by a good one: its cause, in words. */
+  readonly lastError: string | undefined;
+  readonly lastErrorAt: Date | undefined;
+  /** After a failure: when the next download may be tried. */
+  readonly nextAttemptAt: Date | undefined;
 }
 
 /** OpenID Connect Discovery 1.0 §4: the issuer, without a trailing slash, + /.well-known/openid-configuration. */
@@ -285,6 +366,25 @@ export function jwksUriOf(document: unknown, issuer: string, allowInsecureHttp: 
 export function isLoopback(url: URL): boolean {
   const host = url.hostname;
   return host === "localhost" || host === "[::1]" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+// what one download changed: the kids added and the kids gone
+function kidChanges(
+  before: readonly VerifyingKey[],
+  after: readonly VerifyingKey[],
+): { added: (string | null)[]; removed: (string | null)[] } {
+  const kids = (keys: readonly VerifyingKey[]) => keys.map((entry) => entry.kid ?? null);
+  const [old, now] = [kids(before), kids(after)];
+  return { added: now.filter((kid) => !old.includes(kid)), removed: old.filter((kid) => !now.includes(kid)) };
+}
+
+// a person reads these: once per outage, and once when it ends (no logger of our own)
+function warn(message: string, code: string): void {
+  try {
+    process.emitWarning(message, { code });
+  } catch {
+    // a warning listener that throws must not reach a request
+  }
 }
 
 function unknownKey(header: JwtHeader, why: string): TokenError {

@@ -68,8 +68,8 @@ export function plainObject(value: unknown, name: string): object {
   return value;
 }
 
-// the known name closest to `key` (case aside), when close enough to be a typo of it
-function nearest(key: string, known: readonly string[]): string | undefined {
+/** The known name closest to `key` (case aside), when close enough to be a typo of it. */
+export function nearest(key: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.ceil(key.length / 3)) + 1; // a third of the letters may be off
   for (const name of known) {

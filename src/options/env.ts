@@ -12,6 +12,7 @@ export const ENV_VARIABLES = [
   "COGNITO_REGION",
   "COGNITO_TOKEN_USE",
   "JWKS_URI",
+  "JWT_ISSUER_URL",
   "JWT_ISSUER",
   "JWT_AUDIENCE",
   "JWT_ALLOW_INSECURE_HTTP",
@@ -28,6 +29,7 @@ const OPTION_OF: Readonly<Record<Variable, string>> = {
   COGNITO_REGION: "cognito.region",
   COGNITO_TOKEN_USE: "cognito.tokenUse",
   JWKS_URI: "jwksUri",
+  JWT_ISSUER_URL: "issuerUrl",
   JWT_ISSUER: "issuer",
   JWT_AUDIENCE: "audience",
   JWT_ALLOW_INSECURE_HTTP: "allowInsecureHttp",
@@ -38,7 +40,8 @@ const FROM_ENV = new WeakSet();
 
 /**
  * Verifier options from environment variables: `JWT_SECRET`; or `JWT_PUBLIC_KEY` (a PEM, or the path
- * of a PEM file); or `COGNITO_USER_POOL_ID` with optional
+ * of a PEM file); or `JWT_ISSUER_URL` (an OpenID Connect or OAuth issuer, found by discovery); or
+ * `COGNITO_USER_POOL_ID` with optional
  * `COGNITO_CLIENT_ID`, `COGNITO_REGION`, `COGNITO_TOKEN_USE`; plus optional `JWKS_URI`, `JWT_ISSUER`
  * and `JWT_AUDIENCE`; `JWT_ALLOW_INSECURE_HTTP=true` for keys over plain http on a private network. Lists (client ids, issuers, audiences) are comma-separated. A variable set but
  * empty (`JWT_AUDIENCE=""`), or a list with an empty item, is an error that names the variable; so
@@ -51,11 +54,14 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   const secret = value(env, "JWT_SECRET");
   const jwksUri = value(env, "JWKS_URI");
   const publicKey = value(env, "JWT_PUBLIC_KEY");
-  if (secret === undefined && poolId === undefined && jwksUri === undefined && publicKey === undefined) {
+  const issuerUrl = value(env, "JWT_ISSUER_URL");
+  const sources = [secret, poolId, jwksUri, publicKey, issuerUrl];
+  if (sources.every((source) => source === undefined)) {
     const stray = ENV_VARIABLES.filter((name) => env[name] !== undefined);
     throw new ConfigError(
-      "no key source configured: set JWT_SECRET, JWT_PUBLIC_KEY, or COGNITO_USER_POOL_ID (with optional " +
-        "COGNITO_CLIENT_ID, COGNITO_REGION, COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER and JWT_AUDIENCE are optional. " +
+      "no key source configured: set JWT_SECRET, JWT_PUBLIC_KEY, JWT_ISSUER_URL (an OpenID issuer), or " +
+        "COGNITO_USER_POOL_ID (with optional COGNITO_CLIENT_ID, COGNITO_REGION, COGNITO_TOKEN_USE), or JWKS_URI; " +
+        "JWT_ISSUER and JWT_AUDIENCE are optional. " +
         "Or pass options to requireToken()." +
         (stray.length > 0 ? ` (Set, but no key source among them: ${stray.join(", ")}.)` : ""),
     );
@@ -64,6 +70,7 @@ export function optionsFromEnv(env: Readonly<Record<string, string | undefined>>
   if (secret !== undefined) options.secret = secret;
   if (jwksUri !== undefined) options.jwksUri = jwksUri;
   if (publicKey !== undefined) options.publicKey = pemOf(publicKey);
+  if (issuerUrl !== undefined) options.issuerUrl = issuerUrl;
   if (poolId !== undefined) {
     options.cognito = {
       userPoolId: poolId,

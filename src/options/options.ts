@@ -62,6 +62,8 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   publicKey?: PublicKeyInput | readonly PublicKeyInput[] | undefined;
   /** How the JWKS is fetched and cached. */
   jwksFetch?: JwksFetchOptions | undefined;
+  /** A name for this verifier in the events it publishes (`CHANNELS.verification`): which API, which gate. */
+  name?: string | undefined;
   /**
    * `true` lets keys come over plain `http` from hosts other than this machine: `jwksUri`,
    * `issuerUrl`, a pool's `jwksUri` and a discovered `jwks_uri`. Anyone on the network path of such
@@ -169,6 +171,8 @@ export interface Policy<Request = unknown> {
   /** With a list of two or more pools: each, matched to a token by `iss`. */
   readonly pools: readonly PoolPolicy[] | undefined;
   readonly algorithms: ReadonlySet<string>;
+  /** The `name` option, for events. */
+  readonly name: string | undefined;
   /** `"rfc9068"`: RFC 9068's `typ` and required claims. */
   readonly profile: "rfc9068" | undefined;
   readonly issuers: ReadonlySet<string> | undefined;
@@ -191,7 +195,7 @@ export interface Policy<Request = unknown> {
 }
 
 const KNOWN_OPTIONS = [
-  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "allowInsecureHttp", "issuer", "audience", "resource", "resourceMetadata", "challengeScope", "algorithms", "clockTolerance", "clock",
+  "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "name", "allowInsecureHttp", "issuer", "audience", "resource", "resourceMetadata", "challengeScope", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
   "isRevoked", "tokenCache",
 ]; // prettier-ignore
@@ -277,6 +281,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   return Object.freeze({
     keySource,
     algorithms: new Set(algorithms),
+    name: input.name === undefined ? undefined : nonEmpty(input.name, "name"),
     profile,
     issuers: issuers && new Set(issuers),
     audiences:

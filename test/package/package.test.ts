@@ -352,6 +352,7 @@ describe("the packed package", () => {
         "jwks-rsa",
         "node:buffer",
         "node:crypto",
+        "node:diagnostics_channel",
         "node:fs",
         "node:http",
         "node:https",

@@ -167,7 +167,7 @@ describe("bearer-gate verify", () => {
     expect([none.code, none.stderr]).toEqual([
       2,
       expect.stringContaining(
-        "no key given: pass --secret, --public-key, --cognito-pool or --jwks-uri, or set JWT_SECRET",
+        "no key given: pass --secret, --public-key, --issuer-url, --cognito-pool or --jwks-uri, or set JWT_SECRET",
       ),
     ]);
     const badEnv = await cli(["verify", valid], { env: { JWT_SECRET: HMAC_SECRET, JWT_AUDIENCE: "" } });
@@ -376,5 +376,22 @@ describe("verify --public-key", () => {
     writeFileSync(file, privateKey.export({ format: "pem", type: "pkcs8" }));
     const secretKey = await cli(["verify", token, "--public-key", file]);
     expect([secretKey.code, secretKey.stderr]).toEqual([2, expect.stringContaining("is a private key")]);
+  });
+});
+
+describe("verify --issuer-url, JWT_ISSUER_URL, and an unknown option", () => {
+  it("takes --issuer-url (and JWT_ISSUER_URL) as the key source: discovery, here refused at once (exit 3)", async () => {
+    const flag = await cli(["verify", rs256Token, "--issuer-url", "http://127.0.0.1:1"]);
+    expect([flag.code, flag.stdout]).toEqual([3, expect.stringContaining("ECONNREFUSED")]);
+    const env = await cli(["verify", rs256Token], { env: { JWT_ISSUER_URL: "http://127.0.0.1:1" } });
+    expect(env.code).toBe(3);
+  });
+
+  it("names the closest known option, then the usage (exit 2)", async () => {
+    const { code, stderr } = await cli(["verify", "a.b.c", "--isuer-url", "http://127.0.0.1:1"]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("error: unknown option --isuer-url (did you mean --issuer-url?)\n");
+    expect(stderr).toContain("Usage: bearer-gate verify");
+    expect((await cli(["verify", "a.b.c", "--zzzzzzzz"])).stderr).not.toContain("did you mean");
   });
 });

@@ -95,7 +95,7 @@ describe("configuration errors name the variables the user set", () => {
     [
       "a secret beside a key set",
       { JWT_SECRET: VALID_SECRET, JWKS_URI: "http://127.0.0.1:9/jwks.json" },
-      "give one key source: `JWT_SECRET`, `JWT_PUBLIC_KEY`, or `cognito` / `JWKS_URI` / `issuerUrl`, not two.",
+      "give one key source: `JWT_SECRET`, `JWT_PUBLIC_KEY`, or `cognito` / `JWKS_URI` / `JWT_ISSUER_URL`, not two.",
     ],
   ])("%s, through createVerifier and both adapters' requireToken()", (_case, env, message) => {
     for (const build of [
@@ -130,3 +130,15 @@ function withEnv<T>(env: Record<string, string>, run: () => T): T {
     Object.assign(process.env, saved);
   }
 }
+
+describe("JWT_ISSUER_URL", () => {
+  it("is an OpenID issuer found by discovery, a key source of its own", () => {
+    expect(optionsFromEnv({ JWT_ISSUER_URL: "https://auth.example.com", JWT_AUDIENCE: "api" })).toMatchObject({
+      issuerUrl: "https://auth.example.com",
+      audience: ["api"],
+    });
+    expect(() => createVerifier(optionsFromEnv({ JWT_ISSUER_URL: "http://auth.example.com" }))).toThrow(
+      /`JWT_ISSUER_URL` is plain http/,
+    );
+  });
+});
