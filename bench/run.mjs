@@ -16,7 +16,8 @@ import * as jose from "jose";
 import { createVerifier as fastJwt } from "fast-jwt";
 import { JwtRsaVerifier } from "aws-jwt-verify";
 import { auth as oauth2 } from "express-oauth2-jwt-bearer";
-import { createVerifier } from "bearer-gate";
+import { CHANNELS, createVerifier } from "bearer-gate";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { requireToken as expressToken } from "bearer-gate/express";
 import { requireToken as koaToken } from "bearer-gate/koa";
 // the built package's own modules, for what the cache counts per entry
@@ -324,6 +325,26 @@ const middleware = [];
   log("middleware in-process: done");
 }
 
+// ---- 1c. events: what a cache hit pays for CHANNELS.verification, with no subscriber and with one
+const events = {};
+{
+  const verifier = createVerifier({ jwksUri, issuer: ISSUER, audience: AUDIENCE });
+  const header = `Bearer ${makeToken("RS256", 0, key)}`;
+  await verifier.verify(header);
+  const noop = () => undefined;
+  const samples = { none: [], subscribed: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const mode of ["none", "subscribed"]) {
+      if (mode === "subscribed") subscribe(CHANNELS.verification, noop);
+      samples[mode].push(await measure((_t, h) => verifier.verify(h), true, [header], [header]));
+      if (mode === "subscribed") unsubscribe(CHANNELS.verification, noop);
+    }
+  }
+  events.none = median(samples.none);
+  events.subscribed = median(samples.subscribed);
+  log("events: done");
+}
+
 // ---- 2. HTTP ---------------------------------------------------------------------------------
 const redis = await startRedis();
 const APPS = [
@@ -606,6 +627,13 @@ for (const row of entryRows) {
 lines.push(
   "",
   `The default cache (${DEFAULT_MAX_ENTRIES.toLocaleString("en-US")} entries, ${DEFAULT_MAX_BYTES / MB} MiB) holds ${defaultHolds.toLocaleString("en-US")} Cognito-shaped tokens.`,
+);
+
+lines.push(
+  "",
+  `Events (node:diagnostics_channel): a cache hit (RS256, repeated) with no subscriber on ${CHANNELS.verification}: ` +
+    `${fmt(events.none)} ops/s; with one: ${fmt(events.subscribed)} ops/s (${(events.subscribed / events.none).toFixed(2)}x). ` +
+    "With no subscriber nothing is built: the rows above are that case.",
 );
 
 // the bars of the performance issue, as this run measured them

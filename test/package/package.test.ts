@@ -287,16 +287,48 @@ describe("the packed package", () => {
     );
 
     it("pass when their tests run with Jest as the README configures it", () => {
-      const tests = blocks.filter((block) => block.file.endsWith(".test.ts")).map((block) => block.file);
+      const tests = blocks
+        .filter((block) => block.file.endsWith(".test.ts") && !block.file.startsWith("esm/"))
+        .map((block) => block.file);
       expect(tests.length).toBeGreaterThanOrEqual(5);
       const jest = join(root, "node_modules", "jest", "bin", "jest.js");
-      const run = spawnSync(process.execPath, [jest, "--ci", "--config", "jest.config.cjs", "--rootDir", project], {
+      // the CommonJS project's tests; the ES module project's run below, with its own configuration
+      const args = [
+        jest,
+        "--ci",
+        "--config",
+        "jest.config.cjs",
+        "--rootDir",
+        project,
+        "--testPathIgnorePatterns",
+        "/esm/",
+      ];
+      const run = spawnSync(process.execPath, args, {
         cwd: project,
         encoding: "utf8",
         timeout: 150_000,
         // as a CI would run them: examples that read JWT_SECRET at start-up find one
         env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"], JWT_SECRET: "s".repeat(32) },
       });
+      const output = `${run.stdout}${run.stderr}`;
+      expect([run.status, output]).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
+    }, 180_000);
+
+    it("pass in an ES module project with Jest as the README configures it there", () => {
+      const esm = join(project, "esm");
+      const tests = blocks.filter((block) => block.file.startsWith("esm/") && block.file.endsWith(".test.ts"));
+      expect(tests.length).toBeGreaterThanOrEqual(1);
+      const jest = join(root, "node_modules", "jest", "bin", "jest.js");
+      const run = spawnSync(
+        process.execPath,
+        ["--experimental-vm-modules", jest, "--ci", "--config", "jest.config.js", "--rootDir", esm],
+        {
+          cwd: esm,
+          encoding: "utf8",
+          timeout: 150_000,
+          env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"], JWT_SECRET: "s".repeat(32) },
+        },
+      );
       const output = `${run.stdout}${run.stderr}`;
       expect([run.status, output]).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
     }, 180_000);
