@@ -31,6 +31,17 @@ beforeAll(() => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
+// Jest in the docs' consumer project, as a CI would run it: examples that read JWT_SECRET at start-up find one
+function runJest(args: string[], cwd: string): [number | null, string] {
+  const run = spawnSync(process.execPath, args, {
+    cwd,
+    encoding: "utf8",
+    timeout: 150_000,
+    env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"], JWT_SECRET: "s".repeat(32) },
+  });
+  return [run.status, `${run.stdout}${run.stderr}`];
+}
+
 const token = signHmac(roomsAccessClaims({ exp: Math.floor(Date.now() / 1000) + 600 }));
 const body = (load: string): string => `
 ${load}
@@ -303,15 +314,7 @@ describe("the packed package", () => {
         "--testPathIgnorePatterns",
         "/esm/",
       ];
-      const run = spawnSync(process.execPath, args, {
-        cwd: project,
-        encoding: "utf8",
-        timeout: 150_000,
-        // as a CI would run them: examples that read JWT_SECRET at start-up find one
-        env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"], JWT_SECRET: "s".repeat(32) },
-      });
-      const output = `${run.stdout}${run.stderr}`;
-      expect([run.status, output]).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
+      expect(runJest(args, project)).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
     }, 180_000);
 
     it("pass in an ES module project with Jest as the README configures it there", () => {
@@ -319,18 +322,8 @@ describe("the packed package", () => {
       const tests = blocks.filter((block) => block.file.startsWith("esm/") && block.file.endsWith(".test.ts"));
       expect(tests.length).toBeGreaterThanOrEqual(1);
       const jest = join(root, "node_modules", "jest", "bin", "jest.js");
-      const run = spawnSync(
-        process.execPath,
-        ["--experimental-vm-modules", jest, "--ci", "--config", "jest.config.js", "--rootDir", esm],
-        {
-          cwd: esm,
-          encoding: "utf8",
-          timeout: 150_000,
-          env: { PATH: process.env["PATH"], CI: "true", HOME: process.env["HOME"], JWT_SECRET: "s".repeat(32) },
-        },
-      );
-      const output = `${run.stdout}${run.stderr}`;
-      expect([run.status, output]).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
+      const args = ["--experimental-vm-modules", jest, "--ci", "--config", "jest.config.js", "--rootDir", esm];
+      expect(runJest(args, esm)).toEqual([0, expect.stringContaining(`Test Suites: ${tests.length} passed`)]);
     }, 180_000);
   });
 
