@@ -224,9 +224,8 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   // by verifyNow in its synchronous part, read by `observed` when the outcome is known
   let facts: Facts | undefined;
 
-  // runs one verification and, when someone listens, publishes its outcome; costs one check else
+  // runs one verification and publishes its outcome; called only while someone listens
   function observed<T>(work: () => Now<T>): Now<T> {
-    if (!verificationChannel.hasSubscribers) return work();
     const started = performance.now();
     const mine: Facts = { cache: "none", algorithm: undefined };
     const done = (value: unknown, error: unknown): void => {
@@ -300,10 +299,19 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
 
   const verifier: Verifier<Claims, Request> = Object.freeze({
     verify: (authorization: string | readonly string[] | undefined) =>
-      promised(() => observed(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined))),
-    verifyToken: (token: string) => promised(() => observed(() => verifyNow(token, false, undefined))),
+      promised(() =>
+        listened()
+          ? observed(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined))
+          : verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined),
+      ),
+    verifyToken: (token: string) =>
+      promised(() =>
+        listened() ? observed(() => verifyNow(token, false, undefined)) : verifyNow(token, false, undefined),
+      ),
     authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
-      promised(() => observed(() => authenticateNow(request, authorization))),
+      promised(() =>
+        listened() ? observed(() => authenticateNow(request, authorization)) : authenticateNow(request, authorization),
+      ),
     ready: (options?: ReadyOptions) =>
       readyWithin(() => Promise.all(sources.map((source) => source.keys.ready())), options),
     status: () => {
@@ -313,10 +321,16 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   });
   return Object.freeze({
     verifier,
+    // no subscriber: the verification as it is, with no closure made for the events
     authenticateNow: (request: Request, authorization: string | readonly string[] | undefined) =>
-      observed(() => authenticateNow(request, authorization)),
+      listened() ? observed(() => authenticateNow(request, authorization)) : authenticateNow(request, authorization),
     protectedResource: policy.protectedResource,
   });
+}
+
+/** Whether anyone listens on `CHANNELS.verification`: checked before any event work is done. */
+function listened(): boolean {
+  return verificationChannel.hasSubscribers;
 }
 
 /** What `observed` reports of one verification. */
