@@ -14,7 +14,7 @@ import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
-import { challengeOptions, metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
+import { metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
 import { ConfigError, type ChallengeOptions, type ReadyOptions, type VerifierStatus } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
@@ -60,7 +60,8 @@ export interface ExpressOptions<C extends object = Claims> extends VerifierOptio
 type Handling = {
   respond: boolean;
   onFailure: ExpressOptions["onFailure"];
-  challenge: ChallengeOptions | undefined;
+  /** What this gate's challenges add (resource metadata, DPoP), for a request's Authorization header. */
+  challenge: ((authorization: string | readonly string[] | undefined) => ChallengeOptions | undefined) | undefined;
 };
 const ANSWER: Handling = { respond: true, onFailure: undefined, challenge: undefined };
 // the protected resource of each requireToken that has one, for protectedResourceMetadata(gate)
@@ -104,7 +105,7 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
   checkHooks("`onFailure` and `onSuccess`", onFailure, onSuccess);
   // options from the environment are complained about in its variables' names
   const gate = inEnvTerms(given, () => createGate<Request, C>(verifierOptions));
-  const handling: Handling = { respond, onFailure, challenge: challengeOptions(gate.protectedResource) };
+  const handling: Handling = { respond, onFailure, challenge: gate.challenge };
   function pass(req: Request, res: Response, next: NextFunction, auth: AuthContext<C> | undefined): void {
     if (res.headersSent) return; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
@@ -117,9 +118,11 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
   // the answer has to wait, the promise is handled here and never rejects (Express 4 ignores it).
   const middleware: RequestHandler = function requireToken(req, res, next) {
     (req as Handled)[HANDLING] = handling;
+    // RFC 9449 §8.2: with server nonces, every response hands out the current one
+    if (gate.nonce !== undefined) res.setHeader("DPoP-Nonce", gate.nonce());
     let answer: AuthContext<C> | undefined | Promise<AuthContext<C> | undefined>;
     try {
-      answer = gate.authenticateNow(req, readAuthorization(req));
+      answer = gate.authenticateNow(req, readAuthorization(req), req, req.originalUrl);
     } catch (error) {
       return fail(error, req, res, next);
     }
@@ -187,7 +190,7 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
 export function authErrorHandler(): ErrorRequestHandler {
   return function authErrorHandler(err, req, res, next) {
     if (!(err instanceof TokenError)) return next(err);
-    send(res, err, (req as Handled)[HANDLING]?.challenge);
+    send(req, res, err);
   };
 }
 
@@ -226,13 +229,14 @@ function fail(error: unknown, req: Request, res: Response, next: NextFunction): 
   if (onFailure !== undefined && error instanceof TokenError) observe("onFailure", onFailure, error, req);
   if (res.headersSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) return next(error);
-  send(res, error, (req as Handled)[HANDLING]?.challenge);
+  send(req, res, error);
 }
 
 // Never throws: a response already sent is left alone, and a write that fails ends the connection.
-function send(res: Response, error: unknown, challenge: ChallengeOptions | undefined): void {
+function send(req: Request, res: Response, error: unknown): void {
   if (res.headersSent) return;
   try {
+    const challenge = (req as Handled)[HANDLING]?.challenge?.(readAuthorization(req));
     const { status, headers, body } = errorResponse(error, challenge);
     res.status(status).set(headers).json(body);
   } catch {

@@ -14,7 +14,7 @@ import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
-import { challengeOptions, metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
+import { metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
 import { ConfigError, type ChallengeOptions, type ReadyOptions, type VerifierStatus } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
@@ -60,7 +60,8 @@ export interface KoaOptions<C extends object = Claims> extends VerifierOptions<C
 type Handling = {
   respond: boolean;
   onFailure: KoaOptions["onFailure"];
-  challenge: ChallengeOptions | undefined;
+  /** What this gate's challenges add (resource metadata, DPoP), for a request's Authorization header. */
+  challenge: ((authorization: string | readonly string[] | undefined) => ChallengeOptions | undefined) | undefined;
 };
 const ANSWER: Handling = { respond: true, onFailure: undefined, challenge: undefined };
 // the protected resource of each requireToken that has one, for protectedResourceMetadata(gate)
@@ -105,7 +106,7 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
   checkHooks("`onFailure` and `onSuccess`", onFailure, onSuccess);
   // options from the environment are complained about in its variables' names
   const gate = inEnvTerms(given, () => createGate<Context, C>(verifierOptions));
-  const handling: Handling = { respond, onFailure, challenge: challengeOptions(gate.protectedResource) };
+  const handling: Handling = { respond, onFailure, challenge: gate.challenge };
   function pass(ctx: Context, next: Next, auth: AuthContext<C> | undefined): Promise<void> | undefined {
     if (ctx.headerSent) return undefined; // someone else answered while the keys came: nothing to go on to
     if (auth !== undefined) {
@@ -117,9 +118,11 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
   // Not async: a cache hit or a key at hand goes on in the same tick, with no promise of its own.
   const middleware: Middleware = function requireToken(ctx: Context, next: Next) {
     (ctx as Handled)[HANDLING] = handling;
+    // RFC 9449 §8.2: with server nonces, every response hands out the current one
+    if (gate.nonce !== undefined) ctx.set("DPoP-Nonce", gate.nonce());
     let answer: AuthContext<C> | undefined | Promise<AuthContext<C> | undefined>;
     try {
-      answer = gate.authenticateNow(ctx, readAuthorization(ctx.req));
+      answer = gate.authenticateNow(ctx, readAuthorization(ctx.req), ctx.req, ctx.originalUrl);
     } catch (error) {
       return fail(ctx, error);
     }
@@ -189,7 +192,7 @@ export function authErrorHandler(): Middleware {
       await next();
     } catch (error) {
       if (!(error instanceof TokenError)) throw error;
-      send(ctx, error, (ctx as Handled)[HANDLING]?.challenge);
+      send(ctx, error);
     }
   };
 }
@@ -229,13 +232,14 @@ function fail(ctx: Context, error: unknown): void {
   if (onFailure !== undefined && error instanceof TokenError) observe("onFailure", onFailure, error, ctx);
   if (ctx.headerSent) return; // someone else answered: nothing to write, nothing to hand on
   if (!respond) throw error; // Koa's way of next(err): its error handling takes it, nothing crashes
-  send(ctx, error, (ctx as Handled)[HANDLING]?.challenge);
+  send(ctx, error);
 }
 
 // Set here rather than thrown: Koa's default handler would drop the headers and send text. Never
 // writes where another middleware took the response over (`ctx.respond = false`) or sent it.
-function send(ctx: Context, error: unknown, challenge: ChallengeOptions | undefined): void {
+function send(ctx: Context, error: unknown): void {
   if (ctx.headerSent || ctx.respond === false) return;
+  const challenge = (ctx as Handled)[HANDLING]?.challenge?.(readAuthorization(ctx.req));
   const { status, headers, body } = errorResponse(error, challenge);
   ctx.status = status;
   ctx.set(headers);

@@ -18,7 +18,13 @@ export {
   scopeList,
   type ScopeMode,
 } from "./access/scopes.js";
-export { errorResponse, type ChallengeOptions, type ErrorBody, type ErrorResponse } from "./errors/response.js";
+export {
+  errorResponse,
+  type ChallengeOptions,
+  type DpopChallenge,
+  type ErrorBody,
+  type ErrorResponse,
+} from "./errors/response.js";
 export {
   TokenError,
   ConfigError,
@@ -43,3 +49,8 @@ export type { PublicKeyInput } from "./keys/public.js";
 export type { AuthContext, Claims, CognitoClaims, JwtHeader, JsonValue } from "./types.js";
 export type { TokenCacheOptions } from "./cache.js";
 export { CHANNELS, type GuardEvent, type KeySetEvent, type VerificationEvent } from "./events.js";
+export type { DpopOptions } from "./dpop/options.js";
+export { createMemoryReplayStore, type MemoryReplayStoreOptions, type ReplayStore } from "./dpop/replay.js";
+export { jwkThumbprint } from "./dpop/thumbprint.js";
+export type { Binding, BindingRequest } from "./token/binding.js";
+export type { ClientCertificate } from "./mtls/certificate.js";

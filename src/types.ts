@@ -1,3 +1,5 @@
+import type { Binding } from "./token/binding.js";
+
 /** A value that JSON can carry. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
@@ -86,6 +88,12 @@ export interface AuthContext<C extends object = Claims> {
   readonly clientId: string | undefined;
   /** The `resource` the gate protects (RFC 8707; the tokens' audience), when it was given one. */
   readonly resource: string | undefined;
+  /**
+   * How the token was bound to its client and proven on this request: `{ method: "dpop",
+   * thumbprint }` (RFC 9449, the proof key's thumbprint) or `{ method: "mtls", thumbprint }`
+   * (RFC 8705, the certificate's); `undefined` for a plain bearer token.
+   */
+  readonly binding: Binding | undefined;
   /** When the token expires (its `exp`). */
   readonly expiresAt: Date;
   /** Whole seconds until `expiresAt`, never negative. */

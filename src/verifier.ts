@@ -6,10 +6,21 @@ import { buildAuthContext } from "./access/context.js";
 import { decodeJwt, type DecodedJwt } from "./token/decode.js";
 import { inEnvTerms } from "./options/env.js";
 import { ConfigError, quote, TokenError, toTokenError } from "./errors/errors.js";
-import { checkTokenChars, checkTokenLength, isOtherScheme, readBearer } from "./token/header.js";
+import {
+  checkTokenChars,
+  checkTokenLength,
+  isOtherScheme,
+  readBearer,
+  readCredentials,
+  readHeaderValues,
+} from "./token/header.js";
+import { checkBinding, type BindingRequest, type CheckedBinding, type Scheme } from "./token/binding.js";
+import { peerCertificate } from "./mtls/certificate.js";
 import { verificationChannel, type VerificationEvent } from "./events.js";
 import { JwksKeys, type KeySetStatus } from "./keys/jwks.js";
 import type { ProtectedResource } from "./resource/metadata.js";
+import type { ChallengeOptions, DpopChallenge } from "./errors/response.js";
+import { challengeOptions } from "./resource/metadata.js";
 import { StaticKeys } from "./keys/public.js";
 import {
   normalizeOptions,
@@ -27,8 +38,12 @@ import type { AuthContext, Claims, CognitoClaims, JwtHeader } from "./types.js";
  * types the claims of the auth contexts it resolves to (`CognitoClaims` for a Cognito verifier).
  */
 export interface Verifier<C extends object = Claims, Request = unknown> {
-  /** Verifies an `Authorization` header value (or the list of them); a missing header is `missing_token`. */
-  verify(authorization: string | readonly string[] | undefined): Promise<AuthContext<C>>;
+  /**
+   * Verifies an `Authorization` header value (or the list of them); a missing header is
+   * `missing_token`. With `dpop` or `certificateBound`, `request` says what the token is checked
+   * against: the method, path and `DPoP` header, and the client certificate.
+   */
+  verify(authorization: string | readonly string[] | undefined, request?: BindingRequest): Promise<AuthContext<C>>;
   /** Verifies a bare token (no `Bearer` scheme). */
   verifyToken(token: string): Promise<AuthContext<C>>;
   /**
@@ -106,11 +121,31 @@ export interface Gate<Request, C extends object = Claims> {
   readonly verifier: Verifier<C, Request>;
   /** With `resource`: what the adapters serve and name in their challenges. */
   readonly protectedResource: ProtectedResource | undefined;
-  /** As `verifier.authenticate`, but throws a `TokenError` or answers at once when it can. */
+  /**
+   * As `verifier.authenticate`, but throws a `TokenError` or answers at once when it can. With
+   * `dpop` or `certificateBound`, `incoming` (the Node request) and `target` (its path as received)
+   * give what the binding is checked against.
+   */
   authenticateNow(
     request: Request,
     authorization: string | readonly string[] | undefined,
+    incoming?: IncomingRequest,
+    target?: string,
   ): Now<AuthContext<C> | undefined>;
+  /**
+   * What a refusal's challenge adds for a request with this `Authorization` header: the protected
+   * resource's metadata and scopes, and with `dpop` the `DPoP` challenge and the current nonce.
+   */
+  readonly challenge: (authorization: string | readonly string[] | undefined) => ChallengeOptions | undefined;
+  /** With `dpop.nonce`: the nonce every response hands out in `DPoP-Nonce`; else `undefined`. */
+  readonly nonce: (() => string) | undefined;
+}
+
+/** What of Node's request (`IncomingMessage`, `Http2ServerRequest`) a binding is checked against. */
+export interface IncomingRequest {
+  readonly method?: string | undefined;
+  readonly rawHeaders: readonly string[];
+  readonly socket?: unknown;
 }
 
 /** Checks the options, like `createVerifier`, and returns the verifier with the adapters' way in. */
@@ -129,12 +164,19 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
   const resource = policy.protectedResource?.resource;
+  const resourceChallenge = challengeOptions(policy.protectedResource);
 
   // The only place that knows the order of the steps; the clock is read once per request. Nothing
   // here waits when the key is at hand (a secret, a cached JWKS key) and isRevoked answers at once:
   // the answer comes back in the same tick. Throws anything; a promise it returns rejects only
   // with a TokenError.
-  function verifyNow(token: string, fromHeader: boolean, request: Request | undefined): Now<AuthContext> {
+  function verifyNow(
+    token: string,
+    fromHeader: boolean,
+    request: Request | undefined,
+    scheme: Scheme,
+    http: BindingRequest | undefined,
+  ): Now<AuthContext> {
     const now = readClock(policy.clock) / 1000; // throws, and so answers 980, rather than judge against NaN
     checkTokenLength(token, policy.maxTokenLength);
     const hit = cache?.get(token, stampOf);
@@ -144,7 +186,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
       // outside state apply again
       checkTimes(hit, policy.clockTolerance, now);
       checkRequired(hit.claims, policy);
-      return finish(hit.token, hit, now, request); // the cache's own copy: see TokenCache.set
+      return finish(hit.token, hit, now, request, scheme, http); // the cache's own copy: see TokenCache.set
     }
     if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
     const decoded = decodeJwt(token, fromHeader);
@@ -158,9 +200,9 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     }
     const at = sources.length === 1 ? 0 : sourceFor(decoded.payload.iss);
     const key = (sources[at] as Source).keys.resolve(decoded.header);
-    if (!(key instanceof Promise)) return finishSigned(token, decoded, at, verify, key, now, request);
+    if (!(key instanceof Promise)) return finishSigned(token, decoded, at, verify, key, now, request, scheme, http);
     return key.then(
-      (resolved) => promised(() => finishSigned(token, decoded, at, verify, resolved, now, request)),
+      (resolved) => promised(() => finishSigned(token, decoded, at, verify, resolved, now, request, scheme, http)),
       rejectAsTokenError,
     );
   }
@@ -181,6 +223,8 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     key: KeyObject,
     now: number,
     request: Request | undefined,
+    scheme: Scheme,
+    http: BindingRequest | undefined,
   ): Now<AuthContext> {
     const source = sources[at] as Source;
     verifySignature(verify, signingInput, signature, key);
@@ -190,34 +234,84 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     const groups = parseGroups(payload[policy.groupsClaim]);
     const verified: Verified = { claims: payload, scopes, groups, pool: source.userPoolId };
     cache?.set(token, payload, verified, at, source.keys.stamp(), now, heapBytes);
-    return finish(token, verified, now, request);
+    return finish(token, verified, now, request, scheme, http);
   }
 
-  // isRevoked last but for getScopes: a store round trip only for a token that is otherwise good
-  function finish(token: string, verified: Verified, now: number, request: Request | undefined): Now<AuthContext> {
+  // The binding (a proof, a certificate) first, as it reads only the request; then isRevoked, a
+  // store round trip only for a token that is otherwise good; then the proof's replay, recorded
+  // only for a request that would otherwise pass; getScopes last.
+  function finish(
+    token: string,
+    verified: Verified,
+    now: number,
+    request: Request | undefined,
+    scheme: Scheme,
+    http: BindingRequest | undefined,
+  ): Now<AuthContext> {
+    const bound =
+      scheme === "bearer" && verified.claims["cnf"] === undefined && !policy.certificateBound
+        ? UNBOUND
+        : checkBinding(token, verified.claims, scheme, http, policy, now);
     const revoked = policy.isRevoked?.(verified.claims);
     if (revoked instanceof Promise || (typeof revoked === "object" && revoked !== null)) {
       return Promise.resolve(revoked).then((isRevoked) => {
         if (isRevoked) throw new TokenError("revoked");
-        return promised(() => withScopes(token, verified, now, request));
+        return promised(() => unreplayed(token, verified, now, request, bound));
       }, rejectAsTokenError);
     }
     if (revoked) throw new TokenError("revoked");
-    return withScopes(token, verified, now, request);
+    return unreplayed(token, verified, now, request, bound);
+  }
+
+  // RFC 9449 §11.1: a proof is taken once; a store that cannot say fails closed (503)
+  function unreplayed(
+    token: string,
+    verified: Verified,
+    now: number,
+    request: Request | undefined,
+    bound: CheckedBinding,
+  ): Now<AuthContext> {
+    const dpop = policy.dpop;
+    if (bound.replayKey === undefined || dpop === undefined) return withScopes(token, verified, now, request, bound);
+    let fresh: boolean | Promise<boolean>;
+    try {
+      fresh = dpop.replayStore.add(bound.replayKey, dpop.replayTtlMs);
+    } catch (cause) {
+      throw replayUnavailable(cause);
+    }
+    if (!(fresh instanceof Promise)) {
+      replayVerdict(fresh);
+      return withScopes(token, verified, now, request, bound);
+    }
+    return fresh.then(
+      (answer) => {
+        replayVerdict(answer);
+        return promised(() => withScopes(token, verified, now, request, bound));
+      },
+      (cause: unknown) => Promise.reject(replayUnavailable(cause)),
+    );
   }
 
   // getScopes may read a database: it runs on every request, after everything else passed
-  function withScopes(token: string, verified: Verified, now: number, request: Request | undefined): Now<AuthContext> {
+  function withScopes(
+    token: string,
+    verified: Verified,
+    now: number,
+    request: Request | undefined,
+    { binding }: CheckedBinding,
+  ): Now<AuthContext> {
     const { claims, scopes, groups, pool } = verified;
-    if (policy.getScopes === undefined) return buildAuthContext(token, claims, scopes, groups, pool, now, resource);
+    if (policy.getScopes === undefined) {
+      return buildAuthContext(token, claims, scopes, groups, pool, now, resource, binding);
+    }
     const found = policy.getScopes(claims, request);
     if (found instanceof Promise || isThenable(found)) {
       return Promise.resolve(found).then(
-        (value) => buildAuthContext(token, claims, serverScopes(value), groups, pool, now, resource),
+        (value) => buildAuthContext(token, claims, serverScopes(value), groups, pool, now, resource, binding),
         rejectAsTokenError,
       );
     }
-    return buildAuthContext(token, claims, serverScopes(found), groups, pool, now, resource);
+    return buildAuthContext(token, claims, serverScopes(found), groups, pool, now, resource, binding);
   }
 
   // What the verification in progress found, while someone listens on CHANNELS.verification: set
@@ -265,22 +359,65 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   function authenticateNow(
     request: Request,
     authorization: string | readonly string[] | undefined,
+    incoming?: IncomingRequest,
+    target?: string,
   ): Now<AuthContext | undefined> {
+    let http: BindingRequest | undefined;
     try {
+      http = incoming === undefined ? undefined : bindingRequest(request, incoming, target);
       if (policy.getToken === undefined) {
         // no bearer credentials (no header, or another scheme): anonymous, when that is allowed
-        if (!policy.credentialsRequired && (authorization === undefined || isOtherScheme(authorization))) {
+        if (
+          !policy.credentialsRequired &&
+          (authorization === undefined || isOtherScheme(authorization, policy.dpop !== undefined))
+        ) {
           return undefined;
         }
-        return verifyNow(readBearer(authorization, policy.maxTokenLength), true, request);
+        return fromAuthorization(authorization, request, http);
       }
     } catch (error) {
       throw toTokenError(error);
     }
-    return authenticateWithGetToken(request);
+    return authenticateWithGetToken(request, http);
   }
 
-  async function authenticateWithGetToken(request: Request): Promise<AuthContext | undefined> {
+  // the token of an Authorization header: `Bearer`, or with `dpop` also `DPoP` (only it, if required)
+  function fromAuthorization(
+    authorization: string | readonly string[] | undefined,
+    request: Request | undefined,
+    http: BindingRequest | undefined,
+  ): Now<AuthContext> {
+    if (policy.dpop === undefined) {
+      return verifyNow(readBearer(authorization, policy.maxTokenLength), true, request, "bearer", http);
+    }
+    const { scheme, token } = readCredentials(authorization, policy.maxTokenLength);
+    if (scheme === "bearer" && policy.dpop.required) throw new TokenError("dpop_required");
+    return verifyNow(token, true, request, scheme, http);
+  }
+
+  // what a binding is checked against, read from Node's request only when the policy binds tokens
+  function bindingRequest(
+    request: Request,
+    incoming: IncomingRequest,
+    target: string | undefined,
+  ): BindingRequest | undefined {
+    if (policy.dpop === undefined && !policy.certificateBound) return undefined;
+    return {
+      method: incoming.method ?? "GET",
+      path: target ?? "/",
+      dpop: policy.dpop === undefined ? undefined : readHeaderValues(incoming, "dpop"),
+      clientCertificate: !policy.certificateBound
+        ? undefined
+        : policy.clientCertificate === undefined
+          ? peerCertificate(incoming.socket)
+          : policy.clientCertificate(request),
+    };
+  }
+
+  async function authenticateWithGetToken(
+    request: Request,
+    http: BindingRequest | undefined,
+  ): Promise<AuthContext | undefined> {
     let token: unknown;
     try {
       token = await (policy.getToken as NonNullable<typeof policy.getToken>)(request);
@@ -294,19 +431,21 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     if (typeof token !== "string") {
       throw new TokenError("internal_error", undefined, { cause: new Error("getToken returned a non-string") });
     }
-    return promised(() => verifyNow(token, false, request));
+    return promised(() => verifyNow(token, false, request, "bearer", http));
   }
 
   const verifier: Verifier<Claims, Request> = Object.freeze({
-    verify: (authorization: string | readonly string[] | undefined) =>
+    verify: (authorization: string | readonly string[] | undefined, http?: BindingRequest) =>
       promised(() =>
         listened()
-          ? observed(() => verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined))
-          : verifyNow(readBearer(authorization, policy.maxTokenLength), true, undefined),
+          ? observed(() => fromAuthorization(authorization, undefined, http))
+          : fromAuthorization(authorization, undefined, http),
       ),
     verifyToken: (token: string) =>
       promised(() =>
-        listened() ? observed(() => verifyNow(token, false, undefined)) : verifyNow(token, false, undefined),
+        listened()
+          ? observed(() => verifyNow(token, false, undefined, "bearer", undefined))
+          : verifyNow(token, false, undefined, "bearer", undefined),
       ),
     authenticate: (request: Request, authorization: string | readonly string[] | undefined) =>
       promised(() =>
@@ -322,10 +461,43 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   return Object.freeze({
     verifier,
     // no subscriber: the verification as it is, with no closure made for the events
-    authenticateNow: (request: Request, authorization: string | readonly string[] | undefined) =>
-      listened() ? observed(() => authenticateNow(request, authorization)) : authenticateNow(request, authorization),
+    authenticateNow: (
+      request: Request,
+      authorization: string | readonly string[] | undefined,
+      incoming?: IncomingRequest,
+      target?: string,
+    ) =>
+      listened()
+        ? observed(() => authenticateNow(request, authorization, incoming, target))
+        : authenticateNow(request, authorization, incoming, target),
     protectedResource: policy.protectedResource,
+    challenge: (authorization: string | readonly string[] | undefined): ChallengeOptions | undefined => {
+      const dpop = policy.dpop;
+      if (dpop === undefined) return resourceChallenge;
+      const dpopChallenge: DpopChallenge = {
+        algs: dpop.algs,
+        required: dpop.required,
+        presented: typeof authorization === "string" && /^dpop /i.test(authorization),
+        nonce: dpop.nonces?.current(),
+      };
+      return { ...resourceChallenge, dpop: dpopChallenge };
+    },
+    nonce: policy.dpop?.nonces?.current,
   });
+}
+
+const UNBOUND: CheckedBinding = Object.freeze({ binding: undefined, replayKey: undefined });
+
+function replayVerdict(fresh: unknown): void {
+  if (fresh === true) return;
+  if (fresh === false) {
+    throw new TokenError("invalid_dpop_proof", undefined, { cause: new Error("the proof's jti was used before") });
+  }
+  throw replayUnavailable(new Error(`the replay store's add() answered ${typeof fresh}, not true or false`));
+}
+
+function replayUnavailable(cause: unknown): TokenError {
+  return new TokenError("replay_unavailable", undefined, { cause, retryAfter: 1 });
 }
 
 /** Whether anyone listens on `CHANNELS.verification`: checked before any event work is done. */

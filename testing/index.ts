@@ -1,11 +1,18 @@
-import { generateKeyPairSync, randomUUID, sign as signWith, type KeyObject } from "node:crypto";
+import { constants, createHash, generateKeyPairSync, randomUUID, sign as signWith, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { jwkThumbprint } from "../src/index.js";
 import type { CognitoOptions, PublicKeyAlgorithm, TokenUse, VerifierOptions } from "../src/index.js";
 
-/** Claims to set or override in a test token; `expiresIn` (seconds from now, may be negative) sets `exp`. */
-export type TestClaims = Record<string, unknown> & { expiresIn?: number | undefined };
+/**
+ * Claims to set or override in a test token; `expiresIn` (seconds from now, may be negative) sets
+ * `exp`; `dpopKey` binds the token to a DPoP key (`cnf.jkt`, RFC 9449 §6).
+ */
+export type TestClaims = Record<string, unknown> & {
+  expiresIn?: number | undefined;
+  dpopKey?: TestDpopKey | undefined;
+};
 
 /**
  * Claims of a test issuer's token; besides `expiresIn`, `clientId` (not a claim) sets this token's
@@ -179,7 +186,7 @@ export interface HmacTokens {
  */
 export function hmacTokens(secret: string, options: HmacTokensOptions = {}): HmacTokens {
   const audience = options.audience ?? "bearer-gate-test-audience";
-  const sign = (kind: "access" | "refresh", { expiresIn, ...claims }: TestClaims): string => {
+  const sign = (kind: "access" | "refresh", { expiresIn, dpopKey, ...claims }: TestClaims): string => {
     const now = Math.floor(Date.now() / 1000);
     const jti = `2-${now}-${kind}-${randomUUID()}`;
     const exp = expiresIn !== undefined ? now + expiresIn : kind === "access" ? now + 86_400 : undefined;
@@ -195,6 +202,7 @@ export function hmacTokens(secret: string, options: HmacTokensOptions = {}): Hma
       lid: 31,
       atid: 36,
       ...(kind === "access" ? { scope: "users,posts,camps" } : {}),
+      ...(dpopKey === undefined ? {} : { cnf: { jkt: dpopKey.thumbprint } }),
       ...claims,
     };
     // the API's own header: typ, alg and its jti (a header field jsonwebtoken's types do not list)
@@ -212,7 +220,7 @@ function cognitoClaims(
   issuer: string,
   use: "access" | "id",
   clientId: string,
-  { expiresIn = 3600, clientId: tokenClient, ...claims }: CognitoTestClaims,
+  { expiresIn = 3600, clientId: tokenClient, dpopKey, ...claims }: CognitoTestClaims,
 ): Record<string, unknown> {
   const client = tokenClient ?? clientId;
   const now = Math.floor(Date.now() / 1000);
@@ -226,6 +234,7 @@ function cognitoClaims(
     exp: now + expiresIn,
     iat: now,
     jti: randomUUID(),
+    ...(dpopKey === undefined ? {} : { cnf: { jkt: dpopKey.thumbprint } }),
   };
   // every claim Cognito puts in each kind of token
   return use === "access"
@@ -278,3 +287,100 @@ function signJwt(key: SigningKey, claims: Record<string, unknown>): string {
     header: { alg, kid: key.kid, typ: undefined },
   });
 }
+
+/** The algorithms a test DPoP key signs proofs with. */
+export type TestDpopAlgorithm = "ES256" | "EdDSA" | "RS256" | "PS256";
+
+/** What a DPoP proof is made for (RFC 9449 §4.2); every field but `method` and `url` may be left out. */
+export interface DpopProofOptions {
+  /** The request's method: `htm`. */
+  method: string;
+  /** The request's URL, `https://api.example.com/orders` (query and fragment are dropped): `htu`. */
+  url: string;
+  /** The access token sent with the proof: its hash is `ath`. */
+  accessToken?: string | undefined;
+  /** The server's nonce (`DPoP-Nonce`). */
+  nonce?: string | undefined;
+  /** `iat`, in seconds; default now. */
+  iat?: number | undefined;
+  /** `jti`; default a new UUID. */
+  jti?: string | undefined;
+  /** More claims, or claims to override (a test of a hostile proof). */
+  claims?: Record<string, unknown> | undefined;
+  /** Header fields to add or override (`typ`, `alg`, `jwk`). */
+  header?: Record<string, unknown> | undefined;
+}
+
+/** A client's DPoP key: binds test tokens (`accessToken({ dpopKey })`) and signs their proofs. */
+export interface TestDpopKey {
+  readonly algorithm: TestDpopAlgorithm;
+  /** The public JWK a proof carries. */
+  readonly publicJwk: Readonly<Record<string, unknown>>;
+  /** Its RFC 7638 thumbprint: the `cnf.jkt` of the tokens bound to it. */
+  readonly thumbprint: string;
+  readonly privateKey: KeyObject;
+  /** A DPoP proof for one request: put it in the `DPoP` header, the token after `Authorization: DPoP`. */
+  proof(options: DpopProofOptions): string;
+}
+
+/**
+ * A DPoP key pair for tests, as a DPoP client holds one: `ES256` (default), `EdDSA`, `RS256` or `PS256`.
+ * @example
+ * const key = createDpopKey();
+ * const token = issuer.accessToken({ dpopKey: key });
+ * await request(app).get("/orders").set("Authorization", `DPoP ${token}`)
+ *   .set("DPoP", key.proof({ method: "GET", url: "https://api.example.com/orders", accessToken: token }));
+ */
+export function createDpopKey(algorithm: TestDpopAlgorithm = "ES256"): TestDpopKey {
+  const pair = DPOP_KEY_PAIRS[algorithm];
+  if (pair === undefined) throw new TypeError(`bearer-gate/testing: no DPoP key for ${JSON.stringify(algorithm)}.`);
+  const { publicKey, privateKey } = pair();
+  const publicJwk = Object.freeze({ ...publicKey.export({ format: "jwk" }) }) as Readonly<Record<string, unknown>>;
+  const thumbprint = jwkThumbprint(publicJwk) as string;
+  return {
+    algorithm,
+    publicJwk,
+    thumbprint,
+    privateKey,
+    proof: (options) => dpopProof({ algorithm, publicJwk, privateKey }, options),
+  };
+}
+
+/** A DPoP proof signed by `key` (see `createDpopKey`): the same as `key.proof(options)`. */
+export function dpopProof(
+  key: Pick<TestDpopKey, "algorithm" | "publicJwk" | "privateKey">,
+  options: DpopProofOptions,
+): string {
+  const url = new URL(options.url);
+  const header = { typ: "dpop+jwt", alg: key.algorithm, jwk: key.publicJwk, ...options.header };
+  const payload = {
+    jti: options.jti ?? randomUUID(),
+    htm: options.method,
+    htu: `${url.origin}${url.pathname}`,
+    iat: options.iat ?? Math.floor(Date.now() / 1000),
+    ...(options.accessToken === undefined
+      ? {}
+      : { ath: createHash("sha256").update(options.accessToken).digest("base64url") }),
+    ...(options.nonce === undefined ? {} : { nonce: options.nonce }),
+    ...options.claims,
+  };
+  const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const input = Buffer.from(`${segment(header)}.${segment(payload)}`);
+  const signature = SIGNERS[key.algorithm](input, key.privateKey);
+  return `${input.toString()}.${signature.toString("base64url")}`;
+}
+
+const DPOP_KEY_PAIRS: Readonly<Record<TestDpopAlgorithm, () => KeyPair>> = {
+  ES256: () => generateKeyPairSync("ec", { namedCurve: "P-256" }),
+  EdDSA: () => generateKeyPairSync("ed25519"),
+  RS256: rsa,
+  PS256: rsa,
+};
+
+// RFC 7518 §3.3-§3.5 and RFC 8037 §3.1, over the signing input
+const SIGNERS: Readonly<Record<TestDpopAlgorithm, (input: Buffer, key: KeyObject) => Buffer>> = {
+  ES256: (input, key) => signWith("sha256", input, { key, dsaEncoding: "ieee-p1363" }),
+  EdDSA: (input, key) => signWith(null, input, key),
+  RS256: (input, key) => signWith("sha256", input, key),
+  PS256: (input, key) => signWith("sha256", input, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }),
+};

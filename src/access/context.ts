@@ -1,4 +1,5 @@
 import type { AuthContext, Claims } from "../types.js";
+import type { Binding } from "../token/binding.js";
 
 // The brand of an auth context that requireToken made, on the prototype of the one class that makes
 // them: a hand-made `req.auth` (express-jwt's, a test's, a spread copy) lacks it. Symbol.for, so
@@ -23,6 +24,7 @@ class GateContext implements AuthContext {
     readonly userPoolId: string | undefined,
     now: number,
     readonly resource: string | undefined,
+    readonly binding: Binding | undefined,
   ) {
     this.expiresAt = new Date(claims.exp * 1000);
     this.expiresIn = Math.max(0, Math.floor(claims.exp - now));
@@ -51,8 +53,9 @@ export function buildAuthContext(
   userPoolId: string | undefined,
   now: number,
   resource: string | undefined,
+  binding?: Binding,
 ): AuthContext {
-  return new GateContext(token, claims, scopes, groups, userPoolId, now, resource);
+  return new GateContext(token, claims, scopes, groups, userPoolId, now, resource, binding);
 }
 
 /** Whether `value` is an auth context that a `requireToken` (of this package, either build) made. */

@@ -15,7 +15,8 @@ export const MESSAGES = {
 export type Code = keyof typeof MESSAGES;
 
 /** The RFC 6750 §3.1 error code a reason is challenged with; `null` sends no error code. */
-export type Challenge = "invalid_request" | "invalid_token" | "insufficient_scope" | null;
+export type Challenge =
+  "invalid_request" | "invalid_token" | "insufficient_scope" | "invalid_dpop_proof" | "use_dpop_nonce" | null;
 
 interface ReasonRow {
   readonly code: Code;
@@ -100,6 +101,40 @@ const REASONS = {
     challenge: "invalid_token",
     description: "The access token does not carry a required claim",
   },
+  // RFC 9449 §7.1: the DPoP proof is missing, malformed, or does not fit this request and token
+  invalid_dpop_proof: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_dpop_proof",
+    description: "The DPoP proof is missing or invalid",
+  },
+  // RFC 9449 §9: the proof must carry the nonce the DPoP-Nonce header hands out
+  use_dpop_nonce: {
+    code: 450,
+    status: 401,
+    challenge: "use_dpop_nonce",
+    description: "Resource server requires nonce in DPoP proof",
+  },
+  // a token bound to a key, sent as a plain bearer token: whoever sends it may have stolen it
+  dpop_bound_token: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is DPoP-bound: send it with the DPoP scheme and a proof",
+  },
+  dpop_required: {
+    code: 400,
+    status: 401,
+    challenge: "invalid_request",
+    description: "The Authorization header must be DPoP followed by one token, with a DPoP proof",
+  },
+  // RFC 8705 §3: the token is bound to a client certificate this connection did not present
+  wrong_certificate: {
+    code: 450,
+    status: 401,
+    challenge: "invalid_token",
+    description: "The access token is bound to another client certificate",
+  },
   revoked: {
     code: 450,
     status: 401,
@@ -129,6 +164,8 @@ const REASONS = {
   keys_unavailable: { code: 980, status: 503, challenge: null, description: "" },
   // fail closed: a revocation list that cannot be read must not let a revoked token in
   revocation_unavailable: { code: 980, status: 503, challenge: null, description: "" },
+  // fail closed: a proof whose use cannot be recorded might be a replay
+  replay_unavailable: { code: 980, status: 503, challenge: null, description: "" },
   internal_error: { code: 980, status: 503, challenge: null, description: "" },
 } as const satisfies Record<string, ReasonRow>;
 

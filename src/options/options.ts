@@ -10,6 +10,8 @@ import { HMAC_ALGORITHMS, keyFits, PUBLIC_KEY_ALGORITHMS, type Algorithm } from 
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "../types.js";
 import type { TokenCacheOptions } from "../cache.js";
+import { dpopPolicy, type DpopOptions, type DpopPolicy } from "../dpop/options.js";
+import type { ClientCertificate } from "../mtls/certificate.js";
 
 /** HMAC algorithms, for a `secret`. */
 export type HmacAlgorithm = Extract<Algorithm, `HS${string}`>;
@@ -137,6 +139,25 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
    * the signature check only: the clock, required claims and `isRevoked` apply on every request.
    */
   tokenCache?: TokenCacheOptions | false | undefined;
+  /**
+   * Sender-constrained tokens by DPoP (RFC 9449): `Authorization: DPoP <token>` with a `DPoP` proof
+   * header, checked against `origin` and the request, each proof taken once. A DPoP-bound token
+   * (`cnf.jkt`) is never taken as a plain bearer token, with or without this option.
+   */
+  dpop?: DpopOptions | undefined;
+  /**
+   * Certificate-bound tokens (RFC 8705): `true` takes only tokens whose `cnf["x5t#S256"]` is the
+   * SHA-256 of the client certificate of the request's TLS connection. Without it, a
+   * certificate-bound token is refused. Default `false`.
+   */
+  certificateBound?: boolean | undefined;
+  /**
+   * Where the client certificate is, behind a proxy that ends TLS (`(req) => req.get("x-client-cert")`,
+   * when that proxy sets the header and strips it from clients): PEM, DER bytes or an `X509Certificate`.
+   * Default: the certificate of the request's own TLS connection. Never read from a header unless
+   * you say so here.
+   */
+  clientCertificate?: ((request: Request) => ClientCertificate) | undefined;
 }
 
 /** Options that name a Cognito user pool (or several): what makes a verifier's claims `CognitoClaims`. */
@@ -192,12 +213,15 @@ export interface Policy<Request = unknown> {
   readonly getToken: NonNullable<VerifierOptions<Request>["getToken"]> | undefined;
   readonly isRevoked: ((claims: Claims) => boolean | Promise<boolean>) | undefined;
   readonly tokenCache: TokenCacheOptions | false;
+  readonly dpop: DpopPolicy | undefined;
+  readonly certificateBound: boolean;
+  readonly clientCertificate: ((request: Request) => ClientCertificate) | undefined;
 }
 
 const KNOWN_OPTIONS = [
   "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "name", "allowInsecureHttp", "issuer", "audience", "resource", "resourceMetadata", "challengeScope", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
-  "isRevoked", "tokenCache",
+  "isRevoked", "tokenCache", "dpop", "certificateBound", "clientCertificate",
 ]; // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
   "timeoutMs",
@@ -278,6 +302,21 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
       ? (issuers ?? [])
       : (pools ?? []).flatMap((each) => each.issuers?.slice(0, 1) ?? []);
   const resource = resourceOf(input, allowInsecureHttp, authorizationServers);
+  const clockTolerance = number(input.clockTolerance, "clockTolerance", 0, { min: 0, max: MAX_CLOCK_TOLERANCE });
+  const clock = fn(input.clock, "clock") ?? Date.now;
+  const maxTokenLength = number(input.maxTokenLength, "maxTokenLength", 8192, { min: 16, integer: true });
+  const getToken = fn(input.getToken, "getToken");
+  const dpop = dpopPolicy(input.dpop, { clockTolerance, clock, maxTokenLength });
+  if (dpop !== undefined && getToken !== undefined) {
+    throw new ConfigError("`dpop` reads the Authorization header's scheme and the DPoP header: not with `getToken`.");
+  }
+  const certificateBound = bool(input.certificateBound, "certificateBound", false);
+  const clientCertificate = fn(input.clientCertificate, "clientCertificate");
+  if (clientCertificate !== undefined && !certificateBound) {
+    throw new ConfigError(
+      "`clientCertificate` tells where certificate-bound tokens' certificates are: set `certificateBound: true` too.",
+    );
+  }
   return Object.freeze({
     keySource,
     algorithms: new Set(algorithms),
@@ -295,17 +334,20 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     clientIds: pool?.clientIds && new Set(pool.clientIds),
     userPoolId: pool?.userPoolId,
     pools: several,
-    clockTolerance: number(input.clockTolerance, "clockTolerance", 0, { min: 0, max: MAX_CLOCK_TOLERANCE }),
-    clock: fn(input.clock, "clock") ?? Date.now,
+    clockTolerance,
+    clock,
     requiredClaims: claimMatchers(input.requiredClaims),
     scopeClaim: nonEmpty(input.scopeClaim ?? "scope", "scopeClaim"),
     getScopes: fn(input.getScopes, "getScopes"),
     groupsClaim: nonEmpty(input.groupsClaim ?? "cognito:groups", "groupsClaim"),
-    maxTokenLength: number(input.maxTokenLength, "maxTokenLength", 8192, { min: 16, integer: true }),
+    maxTokenLength,
     credentialsRequired: bool(input.credentialsRequired, "credentialsRequired", true),
-    getToken: fn(input.getToken, "getToken"),
+    getToken,
     isRevoked: fn(input.isRevoked, "isRevoked"),
     tokenCache: cacheOptions(input.tokenCache),
+    dpop,
+    certificateBound,
+    clientCertificate,
   });
 }
 

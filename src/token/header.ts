@@ -30,15 +30,36 @@ export function readBearer(header: string | readonly string[] | undefined, maxTo
   return checkTokenLength(value.slice(start), maxTokenLength);
 }
 
-// where the token starts after "Bearer" and its spaces, or -1; read by character, as it runs on
-// every request (a letter's code with 0x20 set is its lower case; no other character's is)
-function tokenStart(value: string): number {
-  for (let i = 0; i < SCHEME.length; i++) {
-    if ((value.charCodeAt(i) | SPACE) !== SCHEME.charCodeAt(i)) return -1;
+/**
+ * Reads an `Authorization` header that may carry `Bearer <token>` or, RFC 9449 §7.1, `DPoP <token>`
+ * (scheme names are case-insensitive, RFC 9110 §11.1).
+ * @throws TokenError as `readBearer`
+ */
+export function readCredentials(
+  header: string | readonly string[] | undefined,
+  maxTokenLength: number,
+): { readonly scheme: "bearer" | "dpop"; readonly token: string } {
+  const value = typeof header === "string" ? header : header?.length === 1 ? header[0] : undefined;
+  if (typeof value === "string" && value.length <= maxTokenLength + SCHEME_ALLOWANCE) {
+    const start = tokenStart(value, DPOP);
+    if (start > 0 && start < value.length) {
+      return { scheme: "dpop", token: checkTokenLength(value.slice(start), maxTokenLength) };
+    }
   }
-  let at = SCHEME.length;
+  return { scheme: "bearer", token: readBearer(header, maxTokenLength) };
+}
+
+const DPOP = "dpop";
+
+// where the token starts after the scheme and its spaces, or -1; read by character, as it runs on
+// every request (a letter's code with 0x20 set is its lower case; no other character's is)
+function tokenStart(value: string, scheme = SCHEME): number {
+  for (let i = 0; i < scheme.length; i++) {
+    if ((value.charCodeAt(i) | SPACE) !== scheme.charCodeAt(i)) return -1;
+  }
+  let at = scheme.length;
   while (value.charCodeAt(at) === SPACE) at++;
-  return at === SCHEME.length ? -1 : at;
+  return at === scheme.length ? -1 : at;
 }
 
 /**
@@ -48,15 +69,7 @@ function tokenStart(value: string): number {
  * @returns `undefined` for none, the value for one, the list for several.
  */
 export function readAuthorization(request: { readonly rawHeaders: readonly string[] }): string | string[] | undefined {
-  const raw = request.rawHeaders;
-  let found: string | string[] | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    if (name?.length !== 13 || name.toLowerCase() !== "authorization") continue;
-    const value = raw[i + 1] ?? "";
-    found = found === undefined ? value : [...(typeof found === "string" ? [found] : found), value];
-  }
-  return found;
+  return readHeaderValues(request, "authorization");
 }
 
 /**
@@ -64,10 +77,30 @@ export function readAuthorization(request: { readonly rawHeaders: readonly strin
  * no bearer credentials at all, which `credentialsRequired: false` lets through anonymously, as
  * express-jwt does. A malformed Bearer value (`Bearer`, `Bearer a b`) is not another scheme.
  */
-export function isOtherScheme(header: string | readonly string[] | undefined): boolean {
+export function isOtherScheme(header: string | readonly string[] | undefined, dpop = false): boolean {
   if (typeof header !== "string" || header === "") return false;
   const end = header.indexOf(" ");
-  return (end < 0 ? header : header.slice(0, end)).toLowerCase() !== SCHEME;
+  const scheme = (end < 0 ? header : header.slice(0, end)).toLowerCase();
+  return scheme !== SCHEME && !(dpop && scheme === DPOP);
+}
+
+/**
+ * Every value of one header a Node request carried (`rawHeaders`), by its lower-case name: like
+ * `readAuthorization`, a repeated header is kept, to be refused.
+ */
+export function readHeaderValues(
+  request: { readonly rawHeaders: readonly string[] },
+  name: string,
+): string | string[] | undefined {
+  const raw = request.rawHeaders;
+  let found: string | string[] | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i];
+    if (key?.length !== name.length || key.toLowerCase() !== name) continue;
+    const value = raw[i + 1] ?? "";
+    found = found === undefined ? value : [...(typeof found === "string" ? [found] : found), value];
+  }
+  return found;
 }
 
 /** Refuses a token holding anything but base64url characters and dots (a space: two tokens). */

@@ -55,6 +55,7 @@ const HAND_MADE: AuthContext = {
   userPoolId: undefined,
   clientId: "web",
   resource: undefined,
+  binding: undefined,
   expiresAt: new Date(4_102_444_800_000),
   expiresIn: 60,
 };

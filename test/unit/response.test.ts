@@ -43,11 +43,37 @@ describe("errorResponse", () => {
     ["wrong_audience", 401, BODY_450, BEARER_INVALID("The access token is meant for another audience")],
     ["wrong_token_use", 401, BODY_450, BEARER_INVALID("The token is not an access token")],
     ["claim_mismatch", 401, BODY_450, BEARER_INVALID("The access token does not carry a required claim")],
+    [
+      "invalid_dpop_proof",
+      401,
+      BODY_450,
+      'Bearer error="invalid_dpop_proof", error_description="The DPoP proof is missing or invalid"',
+    ],
+    [
+      "use_dpop_nonce",
+      401,
+      BODY_450,
+      'Bearer error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof"',
+    ],
+    [
+      "dpop_bound_token",
+      401,
+      BODY_450,
+      BEARER_INVALID("The access token is DPoP-bound: send it with the DPoP scheme and a proof"),
+    ],
+    [
+      "dpop_required",
+      401,
+      BODY_400,
+      'Bearer error="invalid_request", error_description="The Authorization header must be DPoP followed by one token, with a DPoP proof"',
+    ],
+    ["wrong_certificate", 401, BODY_450, BEARER_INVALID("The access token is bound to another client certificate")],
     ["revoked", 401, BODY_450, BEARER_INVALID("The access token was revoked")],
     ["insufficient_group", 403, BODY_450, GROUP],
     ["user_required", 401, BODY_420, USER_REQUIRED],
     ["keys_unavailable", 503, BODY_980, undefined],
     ["revocation_unavailable", 503, BODY_980, undefined],
+    ["replay_unavailable", 503, BODY_980, undefined],
     ["internal_error", 503, BODY_980, undefined],
   ] as const)("renders %s", (reason, status, body, challenge) => {
     const response = errorResponse(new TokenError(reason));
@@ -59,7 +85,56 @@ describe("errorResponse", () => {
   });
 
   it("covers every reason in the table above", () => {
-    expect(ALL_REASONS).toHaveLength(20);
+    expect(ALL_REASONS).toHaveLength(26);
+  });
+
+  describe("with DPoP (RFC 9449 §7.1)", () => {
+    const dpop = { algs: "ES256 EdDSA" };
+    const render = (reason: Parameters<typeof errorResponse>[0], options: Parameters<typeof errorResponse>[1]) =>
+      errorResponse(reason, options).headers;
+
+    it("puts a proof's error on the DPoP challenge, beside a bare Bearer one", () => {
+      expect(render(new TokenError("invalid_dpop_proof"), { dpop })).toEqual({
+        "WWW-Authenticate":
+          'Bearer, DPoP error="invalid_dpop_proof", error_description="The DPoP proof is missing or invalid", algs="ES256 EdDSA"',
+      });
+    });
+
+    it("puts a token's error on the Bearer challenge for a bearer request, naming DPoP's algorithms beside it", () => {
+      expect(render(new TokenError("expired"), { dpop })["WWW-Authenticate"]).toBe(
+        'Bearer error="invalid_token", error_description="The access token expired", DPoP algs="ES256 EdDSA"',
+      );
+    });
+
+    it("puts a token's error on the DPoP challenge when the request used DPoP", () => {
+      expect(render(new TokenError("expired"), { dpop: { ...dpop, presented: true } })["WWW-Authenticate"]).toBe(
+        'Bearer, DPoP error="invalid_token", error_description="The access token expired", algs="ES256 EdDSA"',
+      );
+    });
+
+    it("sends only the DPoP challenge when DPoP is required, with the resource's metadata", () => {
+      const headers = render(new TokenError("missing_token"), {
+        dpop: { ...dpop, required: true },
+        resourceMetadata: "https://api.example.com/.well-known/oauth-protected-resource",
+      });
+      expect(headers["WWW-Authenticate"]).toBe(
+        'DPoP resource_metadata="https://api.example.com/.well-known/oauth-protected-resource", algs="ES256 EdDSA"',
+      );
+    });
+
+    it("hands out the nonce in DPoP-Nonce (RFC 9449 §9)", () => {
+      const headers = render(new TokenError("use_dpop_nonce"), { dpop: { ...dpop, required: true, nonce: "n-1" } });
+      expect(headers).toEqual({
+        "WWW-Authenticate":
+          'DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof", algs="ES256 EdDSA"',
+        "DPoP-Nonce": "n-1",
+      });
+    });
+
+    it("sends Retry-After with a replay store's 503", () => {
+      const error = new TokenError("replay_unavailable", undefined, { retryAfter: 1 });
+      expect([errorResponse(error).status, render(error, { dpop })]).toEqual([503, { "Retry-After": "1" }]);
+    });
   });
 
   it("renders a group failure as 403 with the route's groups in params, and no scope in the challenge", () => {
