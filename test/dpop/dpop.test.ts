@@ -217,7 +217,7 @@ describe.each(FRAMEWORKS)("DPoP (RFC 9449) on %s", (_name, makeGate) => {
     return `${input}.${createHmac("sha256", SECRET).update(input).digest("base64url")}`;
   }
   function privateJwk(): Record<string, unknown> {
-    return key.privateKey.export({ format: "jwk" }) as Record<string, unknown>;
+    return key.privateKey.export({ format: "jwk" });
   }
   function weakRsaProof(): string {
     const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });

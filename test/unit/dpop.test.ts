@@ -78,8 +78,7 @@ describe("createMemoryReplayStore", () => {
   it("full of live proofs, refuses a new one (a 503) rather than forget one that could be replayed", () => {
     let now = 0;
     const store = createMemoryReplayStore({ maxEntries: 2, clock: () => now });
-    store.add("a", 1000);
-    store.add("b", 1000);
+    expect([store.add("a", 1000), store.add("b", 1000)]).toEqual([true, true]);
     expect(() => store.add("c", 1000)).toThrow(/full/);
     now = 1000; // a and b expired: room again
     expect([store.add("c", 1000), store.add("a", 1000)]).toEqual([true, true]);
