@@ -1,4 +1,4 @@
-import { ConfigError, type RevocationLookup, type RevocationStore } from "../src/index.js";
+import { ConfigError, type ReplayStore, type RevocationLookup, type RevocationStore } from "../src/index.js";
 import { plainObject, rejectUnknown } from "../src/options/check.js";
 
 /** An `ioredis` client (v5 or newer): only its `call` is used. */
@@ -58,7 +58,7 @@ export function createRedisStore(
     onWarning === undefined
       ? (message, code) => process.emitWarning(message, { code })
       : (message) => onWarning(message);
-  checkEviction(send, warn);
+  checkEviction(send, warn, "revocation", "an evicted revocation is a token let back in");
   checkPersistence(send, warn);
   const idKey = (id: string): string => `${prefix}id:${id}`;
   const subjectKey = (subject: string): string => `${prefix}sub:${subject}`;
@@ -85,16 +85,66 @@ export function createRedisStore(
   });
 }
 
+/** Options of `createRedisReplayStore`. */
+export interface RedisReplayStoreOptions {
+  /** Put before every key (then `dpop:`). Default `"bearer-gate:"`; on Redis Cluster, a hash tag. */
+  prefix?: string | undefined;
+  /**
+   * Hears of a Redis that may evict this store's keys (any `maxmemory-policy` but `noeviction`): an
+   * evicted proof could be replayed within its minute. Default: `process.emitWarning`
+   * (`BEARER_GATE_REDIS_EVICTION`).
+   */
+  onWarning?: ((message: string) => void) | undefined;
+}
+
+/**
+ * A DPoP replay store on the Redis client the app already has (`ioredis`, or `redis` v4+ once
+ * connected), shared by every instance of the API, so a proof taken by one is refused by all: one
+ * atomic `SET key 1 NX PX ttl` per proof, each key expiring with the proof's window. An unreachable
+ * Redis refuses the request with a 503 (`replay_unavailable`), never a pass.
+ * @example
+ * requireToken({ ..., dpop: { origin, replayStore: createRedisReplayStore(new Redis(process.env.REDIS_URL)) } });
+ */
+export function createRedisReplayStore(
+  client: IoRedisLike | NodeRedisLike,
+  options: RedisReplayStoreOptions = {},
+): ReplayStore {
+  const send = sender(client);
+  rejectUnknown(plainObject(options, "Redis replay store options"), ["prefix", "onWarning"], "Redis replay store");
+  const prefix = options.prefix ?? "bearer-gate:";
+  if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
+  const { onWarning } = options;
+  if (onWarning !== undefined && typeof onWarning !== "function") {
+    throw new ConfigError("`onWarning` must be a function.");
+  }
+  checkEviction(
+    send,
+    onWarning === undefined
+      ? (message, code) => process.emitWarning(message, { code })
+      : (message) => onWarning(message),
+    "DPoP replay",
+    "an evicted proof can be replayed within its window",
+  );
+  return Object.freeze({
+    async add(key: string, ttlMs: number): Promise<boolean> {
+      const reply = await send(["SET", `${prefix}dpop:${key}`, "1", "NX", "PX", String(Math.ceil(ttlMs))]);
+      if (reply === null) return false;
+      if (reply === "OK") return true;
+      throw new Error("SET NX answered an unexpected shape");
+    },
+  });
+}
+
 // allkeys-* policies evict any key, and volatile-* ones evict keys that have a time to live, which
 // every entry of this store has: under memory pressure only noeviction keeps every revocation.
-function checkEviction(send: Send, warn: Warn): void {
+function checkEviction(send: Send, warn: Warn, store: string, loss: string): void {
   send(["CONFIG", "GET", "maxmemory-policy"]).then(
     (reply) => {
       const policy = configValue(reply, "maxmemory-policy");
       if (typeof policy === "string" && policy !== "noeviction") {
         warn(
-          `bearer-gate: this Redis evicts keys under memory pressure (maxmemory-policy ${policy}), and an evicted ` +
-            "revocation is a token let back in. Give the revocation list a Redis with maxmemory-policy noeviction.",
+          `bearer-gate: this Redis evicts keys under memory pressure (maxmemory-policy ${policy}), and ${loss}. ` +
+            `Give the ${store} store a Redis with maxmemory-policy noeviction.`,
           "BEARER_GATE_REDIS_EVICTION",
         );
       }
@@ -146,5 +196,7 @@ function sender(client: unknown): Send {
       return client.sendCommand.bind(client) as Send;
     }
   }
-  throw new ConfigError("createRedisStore() needs an ioredis client or a redis (node-redis) v4+ client.");
+  throw new ConfigError(
+    "createRedisStore() and createRedisReplayStore() need an ioredis client or a redis (node-redis) v4+ client.",
+  );
 }
