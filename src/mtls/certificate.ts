@@ -2,8 +2,9 @@ import { X509Certificate } from "node:crypto";
 import { sha256 } from "../dpop/thumbprint.js";
 
 /**
- * A client certificate as `clientCertificate` may hand it over: PEM text, DER bytes, or an
- * `X509Certificate`; `undefined` when the request came with none.
+ * A client certificate as `clientCertificate` may hand it over: PEM text (URL-encoded too, as
+ * nginx's `$ssl_client_escaped_cert` sends it), DER bytes, or an `X509Certificate`; `undefined`
+ * when the request came with none.
  */
 export type ClientCertificate = string | Uint8Array | X509Certificate | undefined;
 
@@ -16,7 +17,8 @@ export function certificateThumbprint(certificate: unknown): string | undefined 
   if (certificate instanceof Uint8Array) return certificate.length === 0 ? undefined : sha256(certificate);
   if (typeof certificate !== "string" || certificate === "") return undefined;
   try {
-    return sha256(new X509Certificate(certificate).raw);
+    const text = certificate.startsWith("-----BEGIN%20") ? decodeURIComponent(certificate) : certificate;
+    return sha256(new X509Certificate(text).raw);
   } catch {
     return undefined;
   }
