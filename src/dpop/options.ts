@@ -18,7 +18,7 @@ export interface DpopOptions {
    * accepted too, but a DPoP-bound one (with `cnf.jkt`) never with the `Bearer` scheme.
    */
   required?: boolean | undefined;
-  /** The proofs' algorithms, asymmetric only; default `["ES256", "EdDSA", "RS256", "PS256"]`. */
+  /** The proofs' algorithms, asymmetric only; default `["ES256", "EdDSA", "Ed25519", "RS256", "PS256"]` (`Ed25519` is RFC 9864's name for EdDSA on Ed25519, which newer clients send). */
   algorithms?: readonly string[] | undefined;
   /** How old a proof's `iat` may be, in seconds (default 60, at most 300); the clock tolerance adds. */
   maxAgeSeconds?: number | undefined;
@@ -49,7 +49,7 @@ export interface DpopPolicy {
   readonly replayTtlMs: number;
 }
 
-const DEFAULT_ALGORITHMS = ["ES256", "EdDSA", "RS256", "PS256"];
+const DEFAULT_ALGORITHMS = ["ES256", "EdDSA", "Ed25519", "RS256", "PS256"];
 const KNOWN = ["origin", "required", "algorithms", "maxAgeSeconds", "replayStore", "nonce"];
 
 export function dpopPolicy(

@@ -10,7 +10,7 @@ const SECRET = "a-test-secret-of-at-least-32-bytes!!";
 const ORIGIN = "https://api.example.test";
 const URL_ORDERS = `${ORIGIN}/orders`;
 const tokens = hmacTokens(SECRET);
-const ALGS = 'algs="ES256 EdDSA RS256 PS256"';
+const ALGS = 'algs="ES256 EdDSA Ed25519 RS256 PS256"';
 const PROOF_INVALID = `Bearer, DPoP error="invalid_dpop_proof", error_description="The DPoP proof is missing or invalid", ${ALGS}`;
 const DPOP_INVALID_TOKEN = (description: string): string =>
   `Bearer, DPoP error="invalid_token", error_description="${description}", ${ALGS}`;
