@@ -48,7 +48,8 @@ Exit codes: 0 decoded, 1 not a decodable JWT, 2 usage error.`,
   verify: `Usage: bearer-gate verify <token|-> [--secret S | --public-key FILE |
                            --cognito-pool ID [--client-id C] [--token-use U] | --jwks-uri URL |
                            --issuer-url URL] [--issuer I] [--audience A] [--algorithm ALG]... [--scope S]...
-                           [--claim NAME=VALUE]... [--allow-short-secret] [--allow-insecure-http] [--json]
+                           [--claim NAME=VALUE]... [--allow-short-secret] [--allow-insecure-http]
+                           [--dpop PROOF --url URL [--method M]] [--json]
 
 Runs the real verifier and prints the verified token, or the exact response the middleware would
 send (status, WWW-Authenticate, body) and the reason.
@@ -66,6 +67,9 @@ COGNITO_REGION, COGNITO_TOKEN_USE), or JWKS_URI; JWT_ISSUER, JWT_AUDIENCE. So a 
   --claim NAME=VALUE a claim the token must carry with this value (compared as text); may repeat
   --allow-short-secret  accept a secret shorter than its algorithm needs (RFC 7518), with a warning
   --allow-insecure-http accept keys over plain http from a host other than this machine
+  --dpop PROOF       a DPoP proof (RFC 9449) sent with the token as \`Authorization: DPoP <token>\`:
+                     checked against --url (the request's full URL; its origin is the API's) and
+                     --method (default GET), and the token must be bound to the proof's key
   --json             machine-readable output
 
 Exit codes (who failed):
@@ -145,6 +149,9 @@ const OPTIONS = {
     algorithm: { type: "string", multiple: true },
     scope: { type: "string", multiple: true },
     claim: { type: "string", multiple: true },
+    dpop: { type: "string" },
+    url: { type: "string" },
+    method: { type: "string" },
   },
 } as const;
 
@@ -224,11 +231,17 @@ function layout(
 
 async function verify(token: string, values: Values, io: Io, paint: Paint): Promise<number> {
   const options = verifierOptions(values, io, paint);
+  const proof = proofRequest(values);
   const required = strings(values["scope"]);
-  const verifier = createVerifier({ ...options, tokenCache: false, clock: () => io.now() });
+  const verifier = createVerifier({
+    ...options,
+    ...(proof === undefined ? {} : { dpop: { origin: proof.origin } }),
+    tokenCache: false,
+    clock: () => io.now(),
+  });
   let auth: AuthContext;
   try {
-    auth = await verifier.verifyToken(token);
+    auth = proof === undefined ? await verifier.verifyToken(token) : await verifier.verify(`DPoP ${token}`, proof);
     const missing = required.length > 0 ? missingScopes(auth.scopes, required) : [];
     if (missing.length > 0) throw new TokenError("insufficient_scope", missing);
   } catch (error) {
@@ -243,6 +256,7 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
       userPoolId: auth.userPoolId,
       expiresAt: auth.expiresAt.toISOString(),
       expiresIn: auth.expiresIn,
+      binding: auth.binding ?? null,
     };
     io.stdout.write(`${printable(JSON.stringify(result, null, 2), true)}\n`);
     return 0;
@@ -254,9 +268,29 @@ async function verify(token: string, values: Values, io: Io, paint: Paint): Prom
     ...layout(kindOf(auth.claims), decodeUnverified(token)?.header, auth.claims, times, auth.scopes, paint),
     ...(auth.groups.length > 0 ? [`${paint("1", "Groups")}   ${list(auth.groups)}`] : []),
     ...(auth.userPoolId === undefined ? [] : [`${paint("1", "Pool")}     ${auth.userPoolId}`]),
+    ...(auth.binding === undefined ? [] : [`${paint("1", "Bound")}    DPoP key ${auth.binding.thumbprint}`]),
   ];
   io.stdout.write(`${lines.join("\n")}\n`);
   return 0;
+}
+
+// --dpop PROOF --url URL [--method M]: the request the proof is checked against
+function proofRequest(values: Values): { origin: string; method: string; path: string; dpop: string } | undefined {
+  const { dpop, url, method } = values;
+  if (typeof dpop !== "string") {
+    if (url !== undefined || method !== undefined) throw new ConfigError("--url and --method go with --dpop.");
+    return undefined;
+  }
+  if (typeof url !== "string" || !URL.canParse(url)) {
+    throw new ConfigError("--dpop needs --url: the full URL the request was sent to (https://api.example.com/orders).");
+  }
+  const target = new URL(url);
+  return {
+    origin: target.origin,
+    method: typeof method === "string" ? method : "GET",
+    path: `${target.pathname}${target.search}`,
+    dpop,
+  };
 }
 
 // The options from the flags; with no key flag, from the environment (flags still add to them).

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { run, type Io } from "../../cli/run.js";
 import { signAs } from "../fixtures/keys.js";
 import { JwksServer } from "../fixtures/jwks-server.js";
-import { createTestIssuer } from "bearer-gate/testing";
+import { createDpopKey, createTestIssuer } from "bearer-gate/testing";
 import { SEED_COGNITO_ACCESS_TOKEN, SEED_ROOMS_REFRESH_TOKEN } from "../fixtures/seeds.js";
 import { HMAC_SECRET, NOW, rawToken, roomsAccessClaims, signHmac } from "../fixtures/tokens.js";
 
@@ -61,6 +61,38 @@ describe("bearer-gate inspect", () => {
 describe("bearer-gate verify", () => {
   const valid = signHmac(roomsAccessClaims());
   const hmac = ["--secret", HMAC_SECRET, "--issuer", "Rooms-API-Internal-Access"];
+
+  describe("--dpop PROOF --url URL --method M", () => {
+    const key = createDpopKey();
+    const bound = signHmac(roomsAccessClaims({ cnf: { jkt: key.thumbprint } }));
+    const url = "https://api.example.test/orders?page=2";
+    const proof = (method = "POST") => key.proof({ method, url, accessToken: bound, iat: NOW });
+
+    it("verifies the token with its proof, and names the key it is bound to (exit 0)", async () => {
+      const args = ["verify", bound, ...hmac, "--dpop", proof(), "--url", url, "--method", "POST"];
+      const text = await cli(args);
+      expect([text.code, text.stdout]).toEqual([0, expect.stringContaining(`Bound    DPoP key ${key.thumbprint}`)]);
+      const json = await cli([...args, "--json"]);
+      expect(JSON.parse(json.stdout)).toMatchObject({
+        valid: true,
+        binding: { method: "dpop", thumbprint: key.thumbprint },
+      });
+    });
+
+    it("refuses a proof for another method (exit 1), and a bound token with no proof", async () => {
+      const wrong = await cli(["verify", bound, ...hmac, "--dpop", proof("GET"), "--url", url, "--method", "POST"]);
+      expect([wrong.code, wrong.stdout]).toEqual([1, expect.stringContaining("REFUSED: invalid_dpop_proof")]);
+      const none = await cli(["verify", bound, ...hmac]);
+      expect([none.code, none.stdout]).toEqual([1, expect.stringContaining("REFUSED: dpop_bound_token")]);
+    });
+
+    it("is a usage error without --url, or with --url and no --dpop (exit 2)", async () => {
+      const noUrl = await cli(["verify", bound, ...hmac, "--dpop", proof()]);
+      expect([noUrl.code, noUrl.stderr]).toEqual([2, expect.stringContaining("--dpop needs --url")]);
+      const noProof = await cli(["verify", bound, ...hmac, "--url", url]);
+      expect([noProof.code, noProof.stderr]).toEqual([2, expect.stringContaining("--url and --method go with --dpop")]);
+    });
+  });
 
   it("prints the auth context of a valid token (exit 0)", async () => {
     const { code, stdout } = await cli(["verify", valid, ...hmac, "--json"]);
