@@ -1,7 +1,15 @@
 // `npm run bench [-- --quick] [-- --write]`: bearer-gate side by side with the crypto floor and its
 // peers, in one run, contenders alternating round by round so the machine's drift cancels.
 // Prints medians and ratios; --write also records them in BENCHMARKS.md and bench/ratios.svg.
-import { createHmac, createSecretKey, timingSafeEqual, verify as cryptoVerify, webcrypto } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  createPublicKey,
+  createSecretKey,
+  timingSafeEqual,
+  verify as cryptoVerify,
+  webcrypto,
+} from "node:crypto";
 import { execFileSync, fork, spawn, spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { createServer } from "node:http";
@@ -20,6 +28,7 @@ import { CHANNELS, createVerifier } from "bearer-gate";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { requireToken as expressToken } from "bearer-gate/express";
 import { requireToken as koaToken } from "bearer-gate/koa";
+import { createDpopKey, hmacTokens } from "bearer-gate/testing";
 // the built package's own modules, for what the cache counts per entry
 import { entrySize, TOKEN_CACHE_DEFAULTS } from "../dist/esm/src/cache.js";
 import { decodeJwt } from "../dist/esm/src/token/decode.js";
@@ -345,6 +354,57 @@ const events = {};
   log("events: done");
 }
 
+// ---- 1d. DPoP: a request with its proof (ES256, the in-memory replay store) next to a plain bearer
+// request, both a cache hit of one HS256 token, and the reference the issue sets: the plain request
+// plus one ES256 verification and one SHA-256 of the token
+const dpop = {};
+{
+  const origin = "https://api.bench.local";
+  const url = `${origin}/orders`;
+  const tokens = hmacTokens(SECRET);
+  const dpopKey = createDpopKey("ES256");
+  const plainHeader = `Bearer ${tokens.access()}`;
+  const bound = tokens.access({ dpopKey });
+  const boundHeader = `DPoP ${bound}`;
+  const plain = createVerifier(tokens.options());
+  const bindingVerifier = createVerifier(tokens.options({ dpop: { origin, maxAgeSeconds: 300 } }));
+  // every proof is taken once: as many as the rounds can use, made before any is timed
+  const count = ROUNDS * SLICE_MS * 30 + 2_000;
+  log(`signing ${count} DPoP proofs...`);
+  const proofs = Array.from({ length: count }, () => dpopKey.proof({ method: "GET", url, accessToken: bound }));
+  const proofKey = { key: createPublicKey({ key: dpopKey.publicJwk, format: "jwk" }), dsaEncoding: "ieee-p1363" };
+  let next = 0;
+  const take = () => proofs[next++];
+  const contenders = [
+    ["bearer", () => plain.verify(plainHeader)],
+    [
+      "bearer + ES256 + SHA-256 (reference)",
+      async () => {
+        const proof = take();
+        const auth = await plain.verify(plainHeader);
+        const dot = proof.lastIndexOf(".");
+        const input = Buffer.from(proof.slice(0, dot));
+        if (!cryptoVerify("sha256", input, proofKey, Buffer.from(proof.slice(dot + 1), "base64url")))
+          throw new Error("signature");
+        createHash("sha256").update(auth.token).digest("base64url");
+        return auth;
+      },
+    ],
+    ["DPoP", () => bindingVerifier.verify(boundHeader, { method: "GET", path: "/orders", dpop: take() })],
+  ];
+  for (const [, fn] of contenders) await fn();
+  const samples = new Map(contenders.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, fn] = contenders[(i + round) % contenders.length];
+      samples.get(name).push(await measure(fn, true, [undefined], [undefined]));
+    }
+  }
+  if (next > proofs.length) throw new Error("the DPoP rows ran out of proofs");
+  for (const [name, xs] of samples) dpop[name] = median(xs);
+  log("dpop: done");
+}
+
 // ---- 2. HTTP ---------------------------------------------------------------------------------
 const redis = await startRedis();
 const APPS = [
@@ -634,6 +694,21 @@ lines.push(
   `Events (node:diagnostics_channel): a cache hit (RS256, repeated) with no subscriber on ${CHANNELS.verification}: ` +
     `${fmt(events.none)} ops/s; with one: ${fmt(events.subscribed)} ops/s (${(events.subscribed / events.none).toFixed(2)}x). ` +
     "With no subscriber nothing is built: the rows above are that case.",
+);
+
+const dpopReference = dpop["bearer + ES256 + SHA-256 (reference)"];
+lines.push(
+  "",
+  "DPoP (RFC 9449): one HS256 token, a cache hit, sent as a bearer token, and bound to an ES256 key and sent with a",
+  "fresh proof each time (the in-memory replay store), beside the reference the issue sets: the bearer request",
+  "plus one ES256 verification and one SHA-256 of the token. ops/s, same run:",
+  "",
+  "| request | ops/s | x bearer | x reference |",
+  "| --- | ---: | ---: | ---: |",
+  ...Object.entries(dpop).map(
+    ([name, ops]) =>
+      `| ${name} | ${fmt(ops)} | ${(ops / dpop.bearer).toFixed(2)} | ${(ops / dpopReference).toFixed(2)} |`,
+  ),
 );
 
 // the bars of the performance issue, as this run measured them

@@ -17,6 +17,8 @@ export interface CachedVerification {
   readonly groups: readonly string[];
   /** The user pool that verified it, with `cognito`. */
   readonly pool: string | undefined;
+  /** It carries a `cnf` claim: bound to a key or a certificate, checked on every request. */
+  readonly bound: boolean;
   /** Which of the verifier's key sources (its user pools) verified it; `stamp` is that source's. */
   readonly source: number;
   /** The claims' `exp`, `nbf` and `iat`, kept as plain numbers for the checks every hit makes. */
@@ -110,13 +112,14 @@ export class TokenCache {
       readonly scopes: readonly string[];
       readonly groups: readonly string[];
       readonly pool?: string | undefined;
+      readonly bound?: boolean | undefined;
     },
     source: number,
     stamp: number,
     now: number,
     claimsBytes: number,
   ): void {
-    const { scopes, groups, pool } = lists;
+    const { scopes, groups, pool, bound = false } = lists;
     const size = entrySize(token, scopes, claimsBytes, groups);
     if (stamp < 0 || size > this.#maxBytes) return;
     const bucket = token.slice(-BUCKET_CHARS);
@@ -134,6 +137,7 @@ export class TokenCache {
       scopes,
       groups,
       pool,
+      bound,
       source,
       exp: claims.exp,
       nbf: claims.nbf,

@@ -14,7 +14,7 @@ import {
   readCredentials,
   readHeaderValues,
 } from "./token/header.js";
-import { checkBinding, type BindingRequest, type CheckedBinding, type Scheme } from "./token/binding.js";
+import { checkBinding, type Binding, type BindingRequest, type CheckedBinding, type Scheme } from "./token/binding.js";
 import { peerCertificate } from "./mtls/certificate.js";
 import { verificationChannel, type VerificationEvent } from "./events.js";
 import { JwksKeys, type KeySetStatus } from "./keys/jwks.js";
@@ -165,6 +165,8 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
   const resource = policy.protectedResource?.resource;
   const resourceChallenge = challengeOptions(policy.protectedResource);
+  // the request is read for a binding only when the policy checks one
+  const binds = policy.dpop !== undefined || policy.certificateBound;
 
   // The only place that knows the order of the steps; the clock is read once per request. Nothing
   // here waits when the key is at hand (a secret, a cached JWKS key) and isRevoked answers at once:
@@ -232,7 +234,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     // with getScopes, the scopes are the server's, found on every request: none read from the token
     const scopes = policy.getScopes === undefined ? parseScopes(payload[policy.scopeClaim]) : NO_SCOPES;
     const groups = parseGroups(payload[policy.groupsClaim]);
-    const verified: Verified = { claims: payload, scopes, groups, pool: source.userPoolId };
+    const verified: Verified = { claims: payload, scopes, groups, pool: source.userPoolId, bound: "cnf" in payload };
     cache?.set(token, payload, verified, at, source.keys.stamp(), now, heapBytes);
     return finish(token, verified, now, request, scheme, http);
   }
@@ -248,9 +250,10 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     scheme: Scheme,
     http: BindingRequest | undefined,
   ): Now<AuthContext> {
+    // a plain bearer token where nothing binds tokens: no binding work at all
     const bound =
-      scheme === "bearer" && verified.claims["cnf"] === undefined && !policy.certificateBound
-        ? UNBOUND
+      scheme === "bearer" && !verified.bound && !policy.certificateBound
+        ? undefined
         : checkBinding(token, verified.claims, scheme, http, policy, now);
     const revoked = policy.isRevoked?.(verified.claims);
     if (revoked instanceof Promise || (typeof revoked === "object" && revoked !== null)) {
@@ -260,7 +263,9 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
       }, rejectAsTokenError);
     }
     if (revoked) throw new TokenError("revoked");
-    return unreplayed(token, verified, now, request, bound);
+    return bound === undefined
+      ? withScopes(token, verified, now, request, undefined)
+      : unreplayed(token, verified, now, request, bound);
   }
 
   // RFC 9449 §11.1: a proof is taken once; a store that cannot say fails closed (503)
@@ -269,10 +274,11 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     verified: Verified,
     now: number,
     request: Request | undefined,
-    bound: CheckedBinding,
+    bound: CheckedBinding | undefined,
   ): Now<AuthContext> {
     const dpop = policy.dpop;
-    if (bound.replayKey === undefined || dpop === undefined) return withScopes(token, verified, now, request, bound);
+    const binding = bound?.binding;
+    if (bound?.replayKey === undefined || dpop === undefined) return withScopes(token, verified, now, request, binding);
     let fresh: boolean | Promise<boolean>;
     try {
       fresh = dpop.replayStore.add(bound.replayKey, dpop.replayTtlMs);
@@ -281,12 +287,12 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     }
     if (!(fresh instanceof Promise)) {
       replayVerdict(fresh);
-      return withScopes(token, verified, now, request, bound);
+      return withScopes(token, verified, now, request, binding);
     }
     return fresh.then(
       (answer) => {
         replayVerdict(answer);
-        return promised(() => withScopes(token, verified, now, request, bound));
+        return promised(() => withScopes(token, verified, now, request, binding));
       },
       (cause: unknown) => Promise.reject(replayUnavailable(cause)),
     );
@@ -298,7 +304,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     verified: Verified,
     now: number,
     request: Request | undefined,
-    { binding }: CheckedBinding,
+    binding: Binding | undefined,
   ): Now<AuthContext> {
     const { claims, scopes, groups, pool } = verified;
     if (policy.getScopes === undefined) {
@@ -364,7 +370,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   ): Now<AuthContext | undefined> {
     let http: BindingRequest | undefined;
     try {
-      http = incoming === undefined ? undefined : bindingRequest(request, incoming, target);
+      if (binds && incoming !== undefined) http = bindingRequest(request, incoming, target);
       if (policy.getToken === undefined) {
         // no bearer credentials (no header, or another scheme): anonymous, when that is allowed
         if (
@@ -486,8 +492,6 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   });
 }
 
-const UNBOUND: CheckedBinding = Object.freeze({ binding: undefined, replayKey: undefined });
-
 function replayVerdict(fresh: unknown): void {
   if (fresh === true) return;
   if (fresh === false) {
@@ -517,6 +521,8 @@ interface Verified {
   readonly scopes: readonly string[];
   readonly groups: readonly string[];
   readonly pool: string | undefined;
+  /** It carries a `cnf` claim (RFC 7800): a binding to check on every request. */
+  readonly bound: boolean;
 }
 
 /** Where a token's keys and claim rules come from: the one key source, or one user pool of several. */

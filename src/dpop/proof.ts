@@ -70,8 +70,10 @@ export function checkProof(token: string, request: ProofRequest, rules: ProofRul
   }
   if (payload["htm"] !== request.method) throw invalid(`htm ${quote(payload["htm"])} is not ${request.method}`);
   const expected = targetUri(rules.origin, request.path);
-  if (typeof payload["htu"] !== "string" || withoutQuery(payload["htu"]) !== expected) {
-    throw invalid(`htu ${quote(payload["htu"])} is not ${expected}`);
+  const htu = payload["htu"];
+  // a client that sends the URI already normalised (most do) costs no parse
+  if (typeof htu !== "string" || (htu !== expected && withoutQuery(htu) !== expected)) {
+    throw invalid(`htu ${quote(htu)} is not ${expected}`);
   }
   const iat = payload.iat;
   if (iat === undefined) throw invalid("the proof has no iat");
@@ -127,8 +129,20 @@ function proofKey(jwk: unknown, alg: string, headerSegment: string): { key: KeyO
  * configured origin and the request's path, with no query or fragment.
  */
 export function targetUri(origin: string, path: string): string {
-  return withoutQuery(origin + (path.startsWith("/") ? path : `/${path}`));
+  const key = `${origin} ${path}`;
+  let uri = TARGETS.get(key);
+  if (uri === undefined) {
+    uri = withoutQuery(origin + (path.startsWith("/") ? path : `/${path}`));
+    if (TARGETS.size >= MAX_TARGETS) TARGETS.clear();
+    TARGETS.set(key, uri);
+  }
+  return uri;
 }
+
+// An API's routes are few, and each request's target normalised once: bounded, starting over when
+// full (a scan of random paths costs only time)
+const TARGETS = new Map<string, string>();
+const MAX_TARGETS = 1024;
 
 // RFC 3986 §6.2.2 and §6.2.3 through WHATWG URL: scheme and host in lower case, default port
 // dropped, dot segments removed, percent-encoding normalised; the query and fragment left out

@@ -1,7 +1,6 @@
 import { TokenError, type Reason } from "../errors/errors.js";
 import type { DpopPolicy } from "../dpop/options.js";
 import { checkProof } from "../dpop/proof.js";
-import { sha256 } from "../dpop/thumbprint.js";
 import { certificateThumbprint, type ClientCertificate } from "../mtls/certificate.js";
 import type { Claims } from "../types.js";
 
@@ -68,7 +67,8 @@ export function checkBinding(
     // RFC 9449 §7.1: the proof's key must be the one the token is bound to
     if (jkt === undefined) refuse("invalid_dpop_proof", "the access token is not DPoP-bound (it has no cnf.jkt)");
     if (jkt !== proof.thumbprint) refuse("invalid_dpop_proof", "the proof's key is not the one cnf.jkt names");
-    checked = { binding: { method: "dpop", thumbprint: jkt }, replayKey: sha256(`${jkt} ${proof.jti}`) };
+    // the key's thumbprint and the proof's jti (at most 256 characters): one proof of one key
+    checked = { binding: { method: "dpop", thumbprint: jkt }, replayKey: `${jkt}.${proof.jti}` };
   } else if (jkt !== undefined) {
     refuse("dpop_bound_token", "a DPoP-bound token (cnf.jkt) came with the Bearer scheme");
   }
