@@ -5,7 +5,12 @@ import { describePools, stringList, type CognitoOptions, type CognitoPool, type 
 import { isLoopback, openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
 import { defaultAlgorithms, publicKeys, type PublicKeyInput, type VerifyingKey } from "../keys/public.js";
 import { secretKey } from "../keys/secret.js";
-import { protectedResource, type ProtectedResource, type ResourceMetadataOptions } from "../resource/metadata.js";
+import {
+  protectedResource,
+  type BindingMetadata,
+  type ProtectedResource,
+  type ResourceMetadataOptions,
+} from "../resource/metadata.js";
 import { HMAC_ALGORITHMS, keyFits, PUBLIC_KEY_ALGORITHMS, type Algorithm } from "../token/signature.js";
 import type { KeyObject } from "node:crypto";
 import type { Claims } from "../types.js";
@@ -301,7 +306,6 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     discoveryIssuer !== undefined || input.issuer !== undefined
       ? (issuers ?? [])
       : (pools ?? []).flatMap((each) => each.issuers?.slice(0, 1) ?? []);
-  const resource = resourceOf(input, allowInsecureHttp, authorizationServers);
   const clockTolerance = number(input.clockTolerance, "clockTolerance", 0, { min: 0, max: MAX_CLOCK_TOLERANCE });
   const clock = fn(input.clock, "clock") ?? Date.now;
   const maxTokenLength = number(input.maxTokenLength, "maxTokenLength", 8192, { min: 16, integer: true });
@@ -317,6 +321,13 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
       "`clientCertificate` tells where certificate-bound tokens' certificates are: set `certificateBound: true` too.",
     );
   }
+  // the metadata says what the gate does with sender-constrained tokens (RFC 9728 §2)
+  const binding = {
+    dpopSigningAlgValuesSupported: dpop?.algs.split(" "),
+    dpopBoundAccessTokensRequired: dpop?.required,
+    tlsClientCertificateBoundAccessTokens: certificateBound || undefined,
+  };
+  const resource = resourceOf(input, allowInsecureHttp, authorizationServers, binding);
   return Object.freeze({
     keySource,
     algorithms: new Set(algorithms),
@@ -413,6 +424,7 @@ function resourceOf(
   input: VerifierOptions<never>,
   allowInsecureHttp: boolean,
   issuers: readonly string[],
+  binding: BindingMetadata,
 ): ProtectedResource | undefined {
   if (input.resource === undefined) {
     const stray = (["resourceMetadata", "challengeScope"] as const).filter((name) => input[name] !== undefined);
@@ -425,7 +437,7 @@ function resourceOf(
       "`resource` is the audience tokens must name (RFC 8707): name it once, and leave out `audience`.",
     );
   }
-  return protectedResource({ ...input, allowInsecureHttp }, issuers);
+  return protectedResource({ ...input, allowInsecureHttp }, issuers, binding);
 }
 
 // every allowed algorithm must be one some given key verifies with: RS256 with an Ed25519 key only

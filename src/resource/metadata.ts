@@ -65,6 +65,30 @@ const URL_FIELDS = new Set<string>([
   "authorizationServers",
 ]);
 
+/** What the gate does with sender-constrained tokens: its `dpop` and `certificateBound` options. */
+export interface BindingMetadata {
+  readonly dpopSigningAlgValuesSupported?: readonly string[] | undefined;
+  readonly dpopBoundAccessTokensRequired?: boolean | undefined;
+  readonly tlsClientCertificateBoundAccessTokens?: boolean | undefined;
+}
+
+// The document's DPoP and mTLS fields follow the gate's options; given by hand as well, they must
+// say the same, or a client would be told one thing and refused for another
+function withBinding(options: ResourceMetadataOptions, binding: BindingMetadata): ResourceMetadataOptions {
+  const merged: Record<string, unknown> = { ...options };
+  for (const [name, value] of Object.entries(binding)) {
+    if (value === undefined) continue;
+    const stated = merged[name];
+    if (stated !== undefined && JSON.stringify(stated) !== JSON.stringify(value)) {
+      throw new ConfigError(
+        `\`resourceMetadata.${name}\` says ${JSON.stringify(stated)}, but the gate's options say ${JSON.stringify(value)}: leave it out, and the document says what the gate does.`,
+      );
+    }
+    merged[name] = value;
+  }
+  return merged;
+}
+
 /**
  * Checks `resource` (an absolute https URL with no fragment; http only on this machine or with
  * `allowInsecureHttp`, as for key URLs) and builds its RFC 9728 document once, at start-up.
@@ -77,14 +101,15 @@ export function protectedResource(
     readonly allowInsecureHttp: boolean;
   },
   issuers: readonly string[],
+  binding: BindingMetadata = {},
 ): ProtectedResource {
   const resource = checkResource(input.resource, input.allowInsecureHttp);
-  const options = (input.resourceMetadata ?? {}) as ResourceMetadataOptions;
-  plainObject(options, "resourceMetadata");
-  rejectUnknown(options, [...STRINGS, ...LISTS, ...FLAGS], "`resourceMetadata`");
+  const given = (input.resourceMetadata ?? {}) as ResourceMetadataOptions;
+  plainObject(given, "resourceMetadata");
+  rejectUnknown(given, [...STRINGS, ...LISTS, ...FLAGS], "`resourceMetadata`");
+  const options = withBinding(given, binding);
   const document: Record<string, unknown> = { resource };
-  const given = authorizationServers(options.authorizationServers, issuers);
-  document["authorization_servers"] = given;
+  document["authorization_servers"] = authorizationServers(options.authorizationServers, issuers);
   document["bearer_methods_supported"] = ["header"];
   for (const name of [...STRINGS, ...LISTS, ...FLAGS]) {
     const value = name === "authorizationServers" ? undefined : options[name];

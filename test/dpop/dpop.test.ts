@@ -1,6 +1,8 @@
 import { createHmac, generateKeyPairSync } from "node:crypto";
+import express from "express";
 import request from "supertest";
 import { ConfigError, createVerifier, type ReplayStore, type VerifierOptions } from "bearer-gate";
+import * as expressGate from "bearer-gate/express";
 import { createDpopKey, dpopProof, hmacTokens, type TestDpopKey } from "bearer-gate/testing";
 import { FRAMEWORKS } from "../adapters/frameworks.js";
 import { BODY_400, BODY_450, BODY_980 } from "../fixtures/catalogue.js";
@@ -250,5 +252,45 @@ describe("DPoP options are checked at construction", () => {
     expect((withGetToken as Error).message).toMatch(/not with `getToken`/);
     const certificate = thrownBy(() => createVerifier(tokens.options({ clientCertificate: () => undefined })));
     expect((certificate as Error).message).toMatch(/set `certificateBound: true`/);
+  });
+});
+
+describe("a protected resource that takes DPoP (RFC 9728 §2)", () => {
+  const resource = "https://api.example.test/orders";
+  const issuerUrl = "https://auth.example.test";
+
+  it("says in its metadata what the gate does, and names the metadata in the DPoP challenge", async () => {
+    const gate = expressGate.requireToken({
+      issuerUrl,
+      resource,
+      dpop: { origin: ORIGIN, required: true, algorithms: ["ES256", "EdDSA"] },
+      certificateBound: true,
+    });
+    const app = express().use(expressGate.protectedResourceMetadata(gate)).use(gate);
+    const document = await request(app).get("/.well-known/oauth-protected-resource/orders");
+    expect(document.body).toMatchObject({
+      resource,
+      dpop_signing_alg_values_supported: ["ES256", "EdDSA"],
+      dpop_bound_access_tokens_required: true,
+      tls_client_certificate_bound_access_tokens: true,
+    });
+    const refused = await request(app).get("/orders");
+    expect([refused.status, refused.headers["www-authenticate"]]).toEqual([
+      401,
+      `DPoP resource_metadata="${ORIGIN}/.well-known/oauth-protected-resource/orders", algs="ES256 EdDSA"`,
+    ]);
+  });
+
+  it("refuses metadata that says otherwise than the gate's options", () => {
+    const error = thrownBy(() =>
+      createVerifier({
+        issuerUrl,
+        resource,
+        dpop: { origin: ORIGIN },
+        resourceMetadata: { dpopBoundAccessTokensRequired: true },
+      }),
+    );
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/`resourceMetadata.dpopBoundAccessTokensRequired` says true/);
   });
 });
