@@ -47,17 +47,7 @@ export function createRedisStore(
   options: RedisStoreOptions = {},
 ): RevocationStore {
   const send = sender(client);
-  rejectUnknown(plainObject(options, "Redis store options"), ["prefix", "onWarning"], "Redis store");
-  const prefix = options.prefix ?? "bearer-gate:";
-  if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
-  const { onWarning } = options;
-  if (onWarning !== undefined && typeof onWarning !== "function") {
-    throw new ConfigError("`onWarning` must be a function.");
-  }
-  const warn: Warn =
-    onWarning === undefined
-      ? (message, code) => process.emitWarning(message, { code })
-      : (message) => onWarning(message);
+  const { prefix, warn } = storeSettings(options, "Redis store");
   checkEviction(send, warn, "revocation", "an evicted revocation is a token let back in");
   checkPersistence(send, warn);
   const idKey = (id: string): string => `${prefix}id:${id}`;
@@ -110,21 +100,8 @@ export function createRedisReplayStore(
   options: RedisReplayStoreOptions = {},
 ): ReplayStore {
   const send = sender(client);
-  rejectUnknown(plainObject(options, "Redis replay store options"), ["prefix", "onWarning"], "Redis replay store");
-  const prefix = options.prefix ?? "bearer-gate:";
-  if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
-  const { onWarning } = options;
-  if (onWarning !== undefined && typeof onWarning !== "function") {
-    throw new ConfigError("`onWarning` must be a function.");
-  }
-  checkEviction(
-    send,
-    onWarning === undefined
-      ? (message, code) => process.emitWarning(message, { code })
-      : (message) => onWarning(message),
-    "DPoP replay",
-    "an evicted proof can be replayed within its window",
-  );
+  const { prefix, warn } = storeSettings(options, "Redis replay store");
+  checkEviction(send, warn, "DPoP replay", "an evicted proof can be replayed within its window");
   return Object.freeze({
     async add(key: string, ttlMs: number): Promise<boolean> {
       const reply = await send(["SET", `${prefix}dpop:${key}`, "1", "NX", "PX", String(Math.ceil(ttlMs))]);
@@ -184,6 +161,25 @@ function configValue(reply: unknown, name: string): unknown {
 
 /** Tells of a Redis that may lose entries: the user's `onWarning`, or a process warning with its code. */
 type Warn = (message: string, code: string) => void;
+
+// the options both stores take, checked: the key prefix, and where warnings go
+function storeSettings(
+  options: RedisStoreOptions | RedisReplayStoreOptions,
+  what: string,
+): { prefix: string; warn: Warn } {
+  rejectUnknown(plainObject(options, `${what} options`), ["prefix", "onWarning"], what);
+  const prefix = options.prefix ?? "bearer-gate:";
+  if (typeof prefix !== "string") throw new ConfigError("`prefix` must be a string.");
+  const { onWarning } = options;
+  if (onWarning !== undefined && typeof onWarning !== "function") {
+    throw new ConfigError("`onWarning` must be a function.");
+  }
+  const warn: Warn =
+    onWarning === undefined
+      ? (message, code) => process.emitWarning(message, { code })
+      : (message) => onWarning(message);
+  return { prefix, warn };
+}
 
 function sender(client: unknown): Send {
   if (client !== null && typeof client === "object") {

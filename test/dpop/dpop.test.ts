@@ -111,6 +111,23 @@ describe.each(FRAMEWORKS)("DPoP (RFC 9449) on %s", (_name, makeGate) => {
     expect(handled).toHaveLength(0);
   });
 
+  it("refuses a proof sent as the access token (its typ is dpop+jwt: wrong_token_use)", async () => {
+    const app = appWith(dpopOptions());
+    const dpop = proof();
+    for (const scheme of ["Bearer", "DPoP"]) {
+      const res = await send(app, dpop, `${scheme} ${dpop}`);
+      const description = "The token is not an access token";
+      expect([res.status, res.text, res.headers["www-authenticate"]]).toEqual([
+        401,
+        BODY_450,
+        scheme === "Bearer"
+          ? `Bearer error="invalid_token", error_description="${description}", DPoP ${ALGS}`
+          : DPOP_INVALID_TOKEN(description),
+      ]);
+    }
+    expect(handled).toHaveLength(0);
+  });
+
   it("never takes the origin from Host or X-Forwarded-*", async () => {
     const res = await send(appWith(dpopOptions()), proof({ url: "https://evil.example/orders" }))
       .set("Host", "evil.example")

@@ -3,14 +3,13 @@ import express from "express";
 import Koa from "koa";
 import request from "supertest";
 import { Redis } from "ioredis";
-import { createClient } from "redis";
 import type { ReplayStore, VerifierOptions } from "bearer-gate";
 import * as expressGate from "bearer-gate/express";
 import * as koaGate from "bearer-gate/koa";
 import { createRedisReplayStore } from "bearer-gate/redis";
 import { createDpopKey, hmacTokens } from "bearer-gate/testing";
 import { BODY_450, BODY_980 } from "../fixtures/catalogue.js";
-import { RedisServer } from "../fixtures/redis-server.js";
+import { startRedisWithClients, type RedisServer, type RedisWithClients } from "../fixtures/redis-server.js";
 
 // Two instances of one API behind a load balancer, each with its own Redis connection, on a real
 // redis-server: a proof taken by one must be refused by the other.
@@ -19,20 +18,16 @@ const ORIGIN = "https://api.example.test";
 const tokens = hmacTokens(SECRET);
 let redis: RedisServer;
 let ioredis: Redis;
-let nodeRedis: ReturnType<typeof createClient>;
+let nodeRedis: RedisWithClients["nodeRedis"];
+let clients: RedisWithClients;
 
 beforeAll(async () => {
-  redis = await RedisServer.start();
-  ioredis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  nodeRedis = createClient({ url: redis.url });
-  nodeRedis.on("error", () => undefined); // the outage test stops Redis: node-redis tells of it here
-  await nodeRedis.connect();
+  clients = await startRedisWithClients();
+  ({ server: redis, ioredis, nodeRedis } = clients);
 }, 20_000);
 
 afterAll(async () => {
-  ioredis.disconnect();
-  nodeRedis.destroy();
-  await redis.close();
+  await clients.close();
 });
 
 const options = (replayStore: ReplayStore): VerifierOptions =>

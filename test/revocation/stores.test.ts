@@ -2,28 +2,23 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createMemoryStore, createRevocationList, type Claims, type RevocationStore } from "bearer-gate";
 import { createRedisStore } from "bearer-gate/redis";
-import { Redis } from "ioredis";
-import { createClient } from "redis";
+import type { Redis } from "ioredis";
 import { HMAC_SECRET, signHmac } from "../fixtures/tokens.js";
-import { RedisServer } from "../fixtures/redis-server.js";
+import { startRedisWithClients, type RedisWithClients } from "../fixtures/redis-server.js";
 
 // One table of behaviour, run against every store: in memory, and on a real Redis through each
 // client we support. Times are real (Redis keeps its own clock), so each case uses its own ids.
-let redis: RedisServer;
 let ioredis: Redis;
-let nodeRedis: ReturnType<typeof createClient>;
+let nodeRedis: RedisWithClients["nodeRedis"];
+let clients: RedisWithClients;
 
 beforeAll(async () => {
-  redis = await RedisServer.start();
-  ioredis = new Redis(redis.url, { maxRetriesPerRequest: 1 });
-  nodeRedis = createClient({ url: redis.url });
-  await nodeRedis.connect();
+  clients = await startRedisWithClients();
+  ({ ioredis, nodeRedis } = clients);
 }, 20_000);
 
 afterAll(async () => {
-  ioredis.disconnect();
-  nodeRedis.destroy();
-  await redis.close();
+  await clients.close();
 });
 
 const seconds = (): number => Date.now() / 1000;
