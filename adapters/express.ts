@@ -9,7 +9,17 @@ import {
   type CognitoClaims,
   type VerifierOptions,
 } from "../src/index.js";
-import { groupJudge, judgeRequest, scopeJudge, userJudge, type Judge } from "../src/access/guards.js";
+import {
+  claimJudge,
+  groupJudge,
+  judgeRequest,
+  scopeJudge,
+  userJudge,
+  type ClaimPath,
+  type ClaimRequirement,
+  type Judge,
+} from "../src/access/guards.js";
+import { pathOf, unlessRule, type UnlessOptions } from "../src/access/unless.js";
 import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
@@ -86,6 +96,13 @@ export type TokenMiddleware<C extends object = Claims> = RequestHandler & {
    * `authErrorHandler()` answers like the middleware.
    */
   readonly auth: (req: Request) => AuthContext<C>;
+  /**
+   * This middleware, skipping the requests `options` name (express-unless's options): paths as
+   * strings or regular expressions (or `{ url, methods }`), methods, and CORS preflights by default.
+   * A skipped request goes on with no `req.auth`.
+   * @example app.use(gate.unless({ path: ["/health", /^\/public\//] }));
+   */
+  readonly unless: (options?: UnlessOptions) => TokenMiddleware<C>;
 };
 
 /**
@@ -132,13 +149,24 @@ export function requireToken<C extends object>(options?: ExpressOptions<C>): Tok
       (error: unknown) => fail(error, req, res, next),
     );
   };
-  const tokenMiddleware = Object.assign(middleware, {
-    ready: (options?: ReadyOptions) => gate.verifier.ready(options),
-    status: () => gate.verifier.status(),
-    auth: (req: Request) => authOf(req) as AuthContext<C>,
-  });
-  if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);
-  return tokenMiddleware;
+  const withGate = (handler: RequestHandler): TokenMiddleware<C> => {
+    const tokenMiddleware = Object.assign(handler, {
+      ready: (options?: ReadyOptions) => gate.verifier.ready(options),
+      status: () => gate.verifier.status(),
+      auth: (req: Request) => authOf(req) as AuthContext<C>,
+      unless: (options?: UnlessOptions) => {
+        const skips = unlessRule(options); // a bad option throws here, at start-up
+        return withGate(function requireTokenUnless(req, res, next) {
+          const preflight = req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined;
+          if (skips(req.method, pathOf(req.originalUrl || req.url), preflight)) return next();
+          middleware(req, res, next);
+        });
+      },
+    });
+    if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);
+    return tokenMiddleware;
+  };
+  return withGate(middleware);
 }
 
 /**
@@ -184,6 +212,19 @@ export function requireScope(...scopes: string[]): RequestHandler {
 /** Lets the request through if its token has any listed scope; else 403 listing all of them. */
 export function requireAnyScope(...scopes: string[]): RequestHandler {
   return guard(scopeJudge(scopes, "any", "requireAnyScope"));
+}
+
+/**
+ * Lets the request through when its token's claim matches: the claim at `name` (a name, a dotted
+ * path like `"realm_access.roles"`, or a list of keys for names that hold dots) equals `value` or
+ * is a list holding it; with a list of values, any of them; with a predicate, when it answers
+ * `true` (anything but a boolean answers 980). Else 403 with code 450, `params` naming the claim.
+ * Checked at start-up.
+ * @example app.get("/admin", requireClaim("realm_access.roles", "admin"), handler);
+ */
+ 
+export function requireClaim<C extends object = Claims>(name: ClaimPath, matcher: ClaimRequirement<C>): RequestHandler {
+  return guard(claimJudge(name, matcher));
 }
 
 /** Formats a `TokenError` for apps that pass them on (`respond: false`); other errors go to `next`. */

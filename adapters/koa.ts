@@ -9,7 +9,17 @@ import {
   type CognitoClaims,
   type VerifierOptions,
 } from "../src/index.js";
-import { groupJudge, judgeRequest, scopeJudge, userJudge, type Judge } from "../src/access/guards.js";
+import {
+  claimJudge,
+  groupJudge,
+  judgeRequest,
+  scopeJudge,
+  userJudge,
+  type ClaimPath,
+  type ClaimRequirement,
+  type Judge,
+} from "../src/access/guards.js";
+import { pathOf, unlessRule, type UnlessOptions } from "../src/access/unless.js";
 import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
@@ -89,6 +99,13 @@ export type TokenMiddleware<C extends object = Claims> = Middleware<DefaultState
    * Throws a `TokenError` (`missing_token`, 401) for a request no `requireToken` let through.
    */
   readonly auth: (ctx: Context) => AuthContext<C>;
+  /**
+   * This middleware, skipping the requests `options` name (koa-unless's options): paths as strings
+   * or regular expressions (or `{ url, methods }`), methods, and CORS preflights by default. A
+   * skipped request goes on with no `ctx.state.auth`.
+   * @example app.use(gate.unless({ path: ["/health", /^\/public\//] }));
+   */
+  readonly unless: (options?: UnlessOptions) => TokenMiddleware<C>;
 };
 
 /**
@@ -132,13 +149,24 @@ export function requireToken<C extends object>(options?: KoaOptions<C>): TokenMi
       (error: unknown) => fail(ctx, error),
     );
   };
-  const tokenMiddleware = Object.assign(middleware as Middleware<DefaultState & { auth: AuthContext<C> }>, {
-    ready: (options?: ReadyOptions) => gate.verifier.ready(options),
-    status: () => gate.verifier.status(),
-    auth: (ctx: Context) => authOf(ctx) as AuthContext<C>,
-  });
-  if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);
-  return tokenMiddleware;
+  const withGate = (handler: Middleware): TokenMiddleware<C> => {
+    const tokenMiddleware = Object.assign(handler as Middleware<DefaultState & { auth: AuthContext<C> }>, {
+      ready: (options?: ReadyOptions) => gate.verifier.ready(options),
+      status: () => gate.verifier.status(),
+      auth: (ctx: Context) => authOf(ctx) as AuthContext<C>,
+      unless: (options?: UnlessOptions) => {
+        const skips = unlessRule(options); // a bad option throws here, at start-up
+        return withGate(function requireTokenUnless(ctx: Context, next: Next): Promise<void> | undefined {
+          const preflight = ctx.method === "OPTIONS" && ctx.get("access-control-request-method") !== "";
+          if (skips(ctx.method, pathOf(ctx.originalUrl), preflight)) return next();
+          return middleware(ctx, next) as Promise<void> | undefined;
+        });
+      },
+    });
+    if (gate.protectedResource !== undefined) RESOURCES.set(tokenMiddleware, gate.protectedResource);
+    return tokenMiddleware;
+  };
+  return withGate(middleware);
 }
 
 /**
@@ -183,6 +211,19 @@ export function requireScope(...scopes: string[]): Middleware {
 /** Lets the request through if its token has any listed scope; else 403 listing all of them. */
 export function requireAnyScope(...scopes: string[]): Middleware {
   return guard(scopeJudge(scopes, "any", "requireAnyScope"));
+}
+
+/**
+ * Lets the request through when its token's claim matches: the claim at `name` (a name, a dotted
+ * path like `"realm_access.roles"`, or a list of keys for names that hold dots) equals `value` or
+ * is a list holding it; with a list of values, any of them; with a predicate, when it answers
+ * `true` (anything but a boolean answers 980). Else 403 with code 450, `params` naming the claim.
+ * Checked at start-up.
+ * @example router.get("/admin", requireClaim("realm_access.roles", "admin"), handler);
+ */
+ 
+export function requireClaim<C extends object = Claims>(name: ClaimPath, matcher: ClaimRequirement<C>): Middleware {
+  return guard(claimJudge(name, matcher));
 }
 
 /** Put first: answers a `TokenError` thrown below it (`respond: false`) with the catalogue; other errors pass. */

@@ -54,3 +54,5 @@ export { createMemoryReplayStore, type MemoryReplayStoreOptions, type ReplayStor
 export { jwkThumbprint } from "./dpop/thumbprint.js";
 export type { Binding, BindingRequest } from "./token/binding.js";
 export type { ClientCertificate } from "./mtls/certificate.js";
+export type { UnlessOptions, UnlessPath } from "./access/unless.js";
+export type { ClaimPath, ClaimRequirement, ClaimValue } from "./access/guards.js";

@@ -30,6 +30,7 @@ import {
   type VerifierOptions,
 } from "./options/options.js";
 import { parseGroups, parseScopes } from "./access/scopes.js";
+import { readPath } from "./token/path.js";
 import { signatureVerifiers, verifySignature, type SignatureVerifier } from "./token/signature.js";
 import type { AuthContext, Claims, CognitoClaims, JwtHeader } from "./types.js";
 
@@ -232,8 +233,8 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     verifySignature(verify, signingInput, signature, key);
     checkClaims(payload, source.rules, now);
     // with getScopes, the scopes are the server's, found on every request: none read from the token
-    const scopes = policy.getScopes === undefined ? parseScopes(payload[policy.scopeClaim]) : NO_SCOPES;
-    const groups = parseGroups(payload[policy.groupsClaim]);
+    const scopes = policy.getScopes === undefined ? parseScopes(readPath(payload, policy.scopeClaim)) : NO_SCOPES;
+    const groups = policy.getGroups === undefined ? parseGroups(readPath(payload, policy.groupsClaim)) : NO_SCOPES;
     const verified: Verified = { claims: payload, scopes, groups, pool: source.userPoolId, bound: "cnf" in payload };
     cache?.set(token, payload, verified, at, source.keys.stamp(), now, heapBytes);
     return finish(token, verified, now, request, scheme, http);
@@ -307,17 +308,30 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     binding: Binding | undefined,
   ): Now<AuthContext> {
     const { claims, scopes, groups, pool } = verified;
-    if (policy.getScopes === undefined) {
+    const { getScopes, getGroups } = policy;
+    if (getScopes === undefined && getGroups === undefined) {
       return buildAuthContext(token, claims, scopes, groups, pool, now, resource, binding);
     }
-    const found = policy.getScopes(claims, request);
-    if (found instanceof Promise || isThenable(found)) {
-      return Promise.resolve(found).then(
-        (value) => buildAuthContext(token, claims, serverScopes(value), groups, pool, now, resource, binding),
+    const foundScopes = getScopes === undefined ? scopes : getScopes(claims, request);
+    const foundGroups = getGroups === undefined ? groups : getGroups(claims, request);
+    const build = (scopesFound: unknown, groupsFound: unknown): AuthContext =>
+      buildAuthContext(
+        token,
+        claims,
+        getScopes === undefined ? scopes : serverList(scopesFound, "getScopes", parseScopes),
+        getGroups === undefined ? groups : serverList(groupsFound, "getGroups", parseGroups),
+        pool,
+        now,
+        resource,
+        binding,
+      );
+    if (isPending(foundScopes) || isPending(foundGroups)) {
+      return Promise.all([foundScopes, foundGroups]).then(
+        ([scopesFound, groupsFound]) => build(scopesFound, groupsFound),
         rejectAsTokenError,
       );
     }
-    return buildAuthContext(token, claims, serverScopes(found), groups, pool, now, resource, binding);
+    return build(foundScopes, foundGroups);
   }
 
   // What the verification in progress found, while someone listens on CHANNELS.verification: set
@@ -550,15 +564,19 @@ function refuseIssuer(iss: string | undefined): never {
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);
 
-// what getScopes found: a list of strings or a delimited string, or a 980 that says what came
-function serverScopes(value: unknown): readonly string[] {
-  if (typeof value === "string" || (Array.isArray(value) && value.every((scope) => typeof scope === "string"))) {
-    return parseScopes(value);
+// what getScopes or getGroups found: a list of strings or a delimited string, or a 980 that says what came
+function serverList(value: unknown, hook: string, parse: (claim: unknown) => readonly string[]): readonly string[] {
+  if (typeof value === "string" || (Array.isArray(value) && value.every((member) => typeof member === "string"))) {
+    return parse(value);
   }
   const got = Array.isArray(value) ? "a list holding something other than strings" : typeof value;
   throw new TokenError("internal_error", undefined, {
-    cause: new Error(`getScopes returned ${got}, not a list of scopes or a delimited string`),
+    cause: new Error(`${hook} returned ${got}, not a list or a delimited string`),
   });
+}
+
+function isPending(value: unknown): boolean {
+  return value instanceof Promise || isThenable(value);
 }
 
 function rejectAsTokenError(error: unknown): Promise<never> {

@@ -4,6 +4,17 @@ import type { AuthContext, Claims } from "../types.js";
 import { guardChannel, type GuardEvent } from "../events.js";
 import { isGateContext } from "./context.js";
 import { groupList, inAnyGroup, isUserToken, missingScopes, scopeList, type ScopeMode } from "./scopes.js";
+import { claimPath, readPath, type ClaimPath } from "../token/path.js";
+
+/** A claim's value a guard asks for: compared with `===`. */
+export type ClaimValue = string | number | boolean | null;
+
+/**
+ * What `requireClaim` accepts: a value (the claim equals it, or is a list holding it), a list of
+ * values (any of them), or a predicate of the claim's value (and all the claims) that answers a boolean.
+ */
+export type ClaimRequirement<C extends object = Claims> =
+  ClaimValue | readonly ClaimValue[] | ((value: unknown, claims: Claims & C) => boolean);
 
 // What every route guard does, whatever the framework: the adapters read the request's auth
 // context, call `judgeRequest`, and answer its refusal their own way.
@@ -89,3 +100,50 @@ export function userJudge(isUser: unknown): Judge {
     verdict(predicate(auth.claims), "requireUser") ? undefined : new TokenError("user_required"),
   );
 }
+
+/**
+ * The rule of `requireClaim`: the claim at `name` (a name, a dotted path, or a list of keys) must
+ * match; else 403 `insufficient_claim`, with the claim's name in `params`. Checked now: a name
+ * and a matcher of a known shape.
+ */
+export function claimJudge(name: unknown, requirement: unknown): Judge {
+  const path = claimPath(name, "requireClaim()'s claim");
+  const shown = typeof name === "string" ? name : path.join(".");
+  const matches = claimMatcher(requirement, shown);
+  const refusal = (): TokenError => new TokenError("insufficient_claim", [shown]);
+  return {
+    guard: "requireClaim",
+    required: [shown],
+    check: (auth) => (matches(readPath(auth.claims, path), auth.claims) ? undefined : refusal()),
+  };
+}
+
+function claimMatcher(requirement: unknown, shown: string): (value: unknown, claims: Claims) => boolean {
+  if (typeof requirement === "function") {
+    const predicate = requirement as (value: unknown, claims: Claims) => unknown;
+    return (value, claims) => verdict(predicate(value, claims), `requireClaim(${JSON.stringify(shown)})`);
+  }
+  const values = Array.isArray(requirement) ? (requirement as unknown[]) : [requirement];
+  if (values.length === 0 || !values.every(isClaimValue)) {
+    throw new ConfigError(
+      `\`requireClaim(${JSON.stringify(shown)}, ...)\` takes a value (string, number, boolean or null), a non-empty list of them, or a predicate \`(value, claims) => boolean\`.`,
+    );
+  }
+  const wanted = Object.freeze([...values]);
+  // the claim is the value, or a list (Keycloak's roles, Entra ID's groups) that holds it
+  return (value) =>
+    Array.isArray(value)
+      ? value.some((member) => wanted.includes(member as ClaimValue))
+      : wanted.includes(value as ClaimValue);
+}
+
+function isClaimValue(value: unknown): value is ClaimValue {
+  return (
+    value === null ||
+    typeof value === "string" ||
+    typeof value === "boolean" ||
+    (typeof value === "number" && Number.isFinite(value))
+  );
+}
+
+export type { ClaimPath };

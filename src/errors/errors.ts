@@ -153,6 +153,12 @@ const REASONS = {
     challenge: "insufficient_scope",
     description: "The access token's user is in none of the required groups",
   },
+  insufficient_claim: {
+    code: 450,
+    status: 403,
+    challenge: "insufficient_scope",
+    description: "The access token lacks a claim value the route requires",
+  },
   // a machine's token is not a bad token, but RFC 6750's insufficient_scope belongs to 403
   user_required: {
     code: 420,

@@ -17,6 +17,7 @@ import type { Claims } from "../types.js";
 import type { TokenCacheOptions } from "../cache.js";
 import { dpopPolicy, type DpopOptions, type DpopPolicy } from "../dpop/options.js";
 import type { ClientCertificate } from "../mtls/certificate.js";
+import { claimPath, type ClaimPath } from "../token/path.js";
 
 /** HMAC algorithms, for a `secret`. */
 export type HmacAlgorithm = Extract<Algorithm, `HS${string}`>;
@@ -111,8 +112,12 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
   clock?: (() => number) | undefined;
   /** Claims that must be there with this value, or pass this predicate. */
   requiredClaims?: Readonly<Record<string, ClaimMatcher>> | undefined;
-  /** The claim scopes are read from. Default `"scope"`. */
-  scopeClaim?: string | undefined;
+  /**
+   * The claim scopes are read from: a name, a dotted path into the claims, or a list of keys for
+   * names that hold dots (`["https://example.com/scopes"]`). Default `"scope"`; Entra ID and Okta
+   * `"scp"`, Auth0 `"permissions"`.
+   */
+  scopeClaim?: ClaimPath | undefined;
   /**
    * The scopes of a token whose scopes the server keeps (the API's own access tokens carry none:
    * they belong to the access-token record its `atid` names). Replaces reading `scopeClaim`; runs
@@ -121,8 +126,18 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
    * answers 980, never a pass. `request` is the adapters' `req` / `ctx`; `undefined` for `verify()`.
    */
   getScopes?: ((claims: Claims & C, request: Request | undefined) => ScopeSource | Promise<ScopeSource>) | undefined;
-  /** The claim a user's groups are read from, for `requireGroup`. Default `"cognito:groups"`. */
-  groupsClaim?: string | undefined;
+  /**
+   * The claim a user's groups are read from, for `requireGroup`: a name, a dotted path
+   * (`"realm_access.roles"`: Keycloak) or a list of keys (`["https://example.com/roles"]`: Auth0).
+   * Default `"cognito:groups"`.
+   */
+  groupsClaim?: ClaimPath | undefined;
+  /**
+   * The groups of a token, found by the server (a database, a directory), in place of `groupsClaim`:
+   * like `getScopes`, on every request once the token is verified; a list or a delimited string,
+   * or a promise of one. A throw, a rejection or another type answers 980.
+   */
+  getGroups?: ((claims: Claims & C, request: Request | undefined) => ScopeSource | Promise<ScopeSource>) | undefined;
   /** Longest token accepted, in characters; longer is refused before parsing. Default 8192. */
   maxTokenLength?: number | undefined;
   /**
@@ -210,9 +225,10 @@ export interface Policy<Request = unknown> {
   readonly clockTolerance: number;
   readonly clock: () => number;
   readonly requiredClaims: readonly (readonly [string, (value: unknown) => boolean])[];
-  readonly scopeClaim: string;
+  readonly scopeClaim: readonly string[];
   readonly getScopes: NonNullable<VerifierOptions<Request>["getScopes"]> | undefined;
-  readonly groupsClaim: string;
+  readonly groupsClaim: readonly string[];
+  readonly getGroups: NonNullable<VerifierOptions<Request>["getGroups"]> | undefined;
   readonly maxTokenLength: number;
   readonly credentialsRequired: boolean;
   readonly getToken: NonNullable<VerifierOptions<Request>["getToken"]> | undefined;
@@ -225,7 +241,7 @@ export interface Policy<Request = unknown> {
 
 const KNOWN_OPTIONS = [
   "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "name", "allowInsecureHttp", "issuer", "audience", "resource", "resourceMetadata", "challengeScope", "algorithms", "clockTolerance", "clock",
-  "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "maxTokenLength", "credentialsRequired", "getToken",
+  "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "getGroups", "maxTokenLength", "credentialsRequired", "getToken",
   "isRevoked", "tokenCache", "dpop", "certificateBound", "clientCertificate",
 ]; // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
@@ -348,9 +364,10 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     clockTolerance,
     clock,
     requiredClaims: claimMatchers(input.requiredClaims),
-    scopeClaim: nonEmpty(input.scopeClaim ?? "scope", "scopeClaim"),
+    scopeClaim: claimPath(input.scopeClaim ?? "scope", "scopeClaim"),
     getScopes: fn(input.getScopes, "getScopes"),
-    groupsClaim: nonEmpty(input.groupsClaim ?? "cognito:groups", "groupsClaim"),
+    groupsClaim: claimPath(input.groupsClaim ?? "cognito:groups", "groupsClaim"),
+    getGroups: fn(input.getGroups, "getGroups"),
     maxTokenLength,
     credentialsRequired: bool(input.credentialsRequired, "credentialsRequired", true),
     getToken,

@@ -70,6 +70,12 @@ describe("errorResponse", () => {
     ["wrong_certificate", 401, BODY_450, BEARER_INVALID("The access token is bound to another client certificate")],
     ["revoked", 401, BODY_450, BEARER_INVALID("The access token was revoked")],
     ["insufficient_group", 403, BODY_450, GROUP],
+    [
+      "insufficient_claim",
+      403,
+      BODY_450,
+      'Bearer error="insufficient_scope", error_description="The access token lacks a claim value the route requires"',
+    ],
     ["user_required", 401, BODY_420, USER_REQUIRED],
     ["keys_unavailable", 503, BODY_980, undefined],
     ["revocation_unavailable", 503, BODY_980, undefined],
@@ -85,7 +91,7 @@ describe("errorResponse", () => {
   });
 
   it("covers every reason in the table above", () => {
-    expect(ALL_REASONS).toHaveLength(26);
+    expect(ALL_REASONS).toHaveLength(27);
   });
 
   describe("with DPoP (RFC 9449 §7.1)", () => {
