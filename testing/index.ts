@@ -1,9 +1,20 @@
-import { constants, createHash, generateKeyPairSync, randomUUID, sign as signWith, type KeyObject } from "node:crypto";
+import { constants, createHash, randomUUID, sign as signWith, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
 import { jwkThumbprint } from "../src/index.js";
-import type { CognitoOptions, PublicKeyAlgorithm, TokenUse, VerifierOptions } from "../src/index.js";
+import type { CognitoOptions, TokenUse, VerifierOptions } from "../src/index.js";
+import {
+  KEY_PAIRS,
+  newKey,
+  rsa,
+  signJwt,
+  startKeyServer,
+  type KeyPair,
+  type SigningKey,
+  type TestAlgorithm,
+} from "./keys.js";
+
+export type { TestAlgorithm };
+export { createTestOidcIssuer, type TestOidcIssuer, type TestOidcIssuerOptions } from "./oidc.js";
 
 /**
  * Claims to set or override in a test token; `expiresIn` (seconds from now, may be negative) sets
@@ -34,9 +45,6 @@ export interface TestIssuerOptions {
   algorithm?: TestAlgorithm | undefined;
 }
 
-/** The algorithms a test issuer signs with. */
-export type TestAlgorithm = Exclude<PublicKeyAlgorithm, "Ed25519" | "Ed448">;
-
 /** Options of `issuer.cognitoOptions()`: which clients and token kind to accept, plus any verifier option. */
 export type TestCognitoOptions = {
   /** The client id(s) the verifier accepts; default the issuer's own `clientId`. Never changes the issuer. */
@@ -49,13 +57,6 @@ export type TestCognitoOptions = {
 export interface HmacTokensOptions {
   /** The `aud` of the tokens, and the audience `options()` accepts; default `bearer-gate-test-audience`. */
   audience?: string | undefined;
-}
-
-interface SigningKey {
-  readonly kid: string;
-  readonly alg: TestAlgorithm;
-  readonly privateKey: KeyObject;
-  readonly jwk: Record<string, unknown>;
 }
 
 /** A local stand-in for an Amazon Cognito user pool: a JWKS on 127.0.0.1 and tokens signed by it. */
@@ -83,6 +84,12 @@ export interface TestIssuer {
   cognitoOptions(options?: TestCognitoOptions): VerifierOptions & { cognito: CognitoOptions };
   /** A Cognito-shaped access token, valid for an hour unless `expiresIn` says otherwise. */
   accessToken(claims?: CognitoTestClaims): string;
+  /**
+   * A Cognito client-credentials access token: a machine's, with no `username`, whose `sub` is the
+   * client id and whose scopes are a resource server's (`orders/read` unless `scope` says otherwise).
+   * `requireUser()` refuses it (420).
+   */
+  machineToken(claims?: CognitoTestClaims): string;
   /** A Cognito-shaped ID token for `clientId` (or the `aud` you give). */
   idToken(claims?: CognitoTestClaims): string;
   /** Signs with a new key; the old one is still served until `retire()`. Resolves to the new `kid`. */
@@ -111,20 +118,8 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     throw new TypeError(`bearer-gate/testing: cannot sign with ${JSON.stringify(algorithm)}.`);
   }
   let keys = [newKey(algorithm)];
-  let requests = 0;
-  const sockets = new Set<Socket>();
-  const server = http.createServer((_req, res) => {
-    requests += 1;
-    res
-      .writeHead(200, { "content-type": "application/json" })
-      .end(JSON.stringify({ keys: keys.map((key) => key.jwk) }));
-  });
-  server.on("connection", (socket) => {
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const jwksUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/${userPoolId}/.well-known/jwks.json`;
+  const server = await startKeyServer(() => ({ keys: keys.map((key) => key.jwk) }));
+  const jwksUri = `${server.origin}/${userPoolId}/.well-known/jwks.json`;
   const current = (): SigningKey => keys[keys.length - 1] as SigningKey;
   const clientId = options.clientId ?? "bearer-gate-test-client";
 
@@ -135,7 +130,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     clientId,
     algorithm,
     get jwksRequests() {
-      return requests;
+      return server.requests;
     },
     cognitoOptions({ clientId: accepted = clientId, tokenUse, ...rest } = {}) {
       return {
@@ -148,6 +143,13 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     accessToken(claims = {}) {
       return signJwt(current(), cognitoClaims(issuer, "access", clientId, claims));
     },
+    machineToken({ clientId: client = clientId, ...claims } = {}) {
+      // what Cognito issues by the client credentials grant: no user, so no username or auth_time
+      // (unless the claims given name them)
+      const built = cognitoClaims(issuer, "access", client, { sub: client, scope: "orders/read", ...claims });
+      const userOnly = (name: string): boolean => (name === "username" || name === "auth_time") && !(name in claims);
+      return signJwt(current(), Object.fromEntries(Object.entries(built).filter(([name]) => !userOnly(name))));
+    },
     idToken(claims = {}) {
       return signJwt(current(), cognitoClaims(issuer, "id", clientId, claims));
     },
@@ -158,13 +160,7 @@ export async function createTestIssuer(options: TestIssuerOptions = {}): Promise
     retire() {
       keys = [current()];
     },
-    close() {
-      if (!server.listening) return Promise.resolve();
-      return new Promise((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      });
-    },
+    close: () => server.close(),
   };
   return testIssuer;
 }
@@ -247,45 +243,6 @@ function cognitoClaims(
         email: "test-user@example.com",
         ...claims,
       };
-}
-
-type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
-const rsa = (): KeyPair => generateKeyPairSync("rsa", { modulusLength: 2048 });
-// the key pair each algorithm signs with
-const KEY_PAIRS: Readonly<Record<TestAlgorithm, () => KeyPair>> = {
-  RS256: rsa,
-  RS384: rsa,
-  RS512: rsa,
-  PS256: rsa,
-  PS384: rsa,
-  PS512: rsa,
-  ES256: () => generateKeyPairSync("ec", { namedCurve: "P-256" }),
-  ES384: () => generateKeyPairSync("ec", { namedCurve: "P-384" }),
-  ES512: () => generateKeyPairSync("ec", { namedCurve: "P-521" }),
-  EdDSA: () => generateKeyPairSync("ed25519"),
-};
-
-function newKey(alg: TestAlgorithm): SigningKey {
-  const { publicKey, privateKey } = KEY_PAIRS[alg]();
-  const kid = randomUUID();
-  return { kid, alg, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg, use: "sig" } };
-}
-
-function signJwt(key: SigningKey, claims: Record<string, unknown>): string {
-  const { alg } = key;
-  if (alg === "EdDSA") {
-    // jsonwebtoken has no EdDSA: RFC 8037 §3.1, Ed25519 over the signing input as it is
-    const segment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString("base64url");
-    const input = `${segment({ kid: key.kid, alg })}.${segment(claims)}`;
-    return `${input}.${signWith(null, Buffer.from(input), key.privateKey).toString("base64url")}`;
-  }
-  // Cognito's header is { kid, alg } alone: no typ
-  // noTimestamp drops an iat the claims leave out on purpose; otherwise jsonwebtoken keeps theirs
-  return jwt.sign(claims, key.privateKey, {
-    algorithm: alg,
-    noTimestamp: claims["iat"] === undefined,
-    header: { alg, kid: key.kid, typ: undefined },
-  });
 }
 
 /** The algorithms a test DPoP key signs proofs with. */
@@ -371,8 +328,8 @@ export function dpopProof(
 }
 
 const DPOP_KEY_PAIRS: Readonly<Record<TestDpopAlgorithm, () => KeyPair>> = {
-  ES256: () => generateKeyPairSync("ec", { namedCurve: "P-256" }),
-  EdDSA: () => generateKeyPairSync("ed25519"),
+  ES256: KEY_PAIRS.ES256,
+  EdDSA: KEY_PAIRS.EdDSA,
   RS256: rsa,
   PS256: rsa,
 };
