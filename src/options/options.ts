@@ -1,10 +1,10 @@
 import { bool, fn, MAX_CLOCK_TOLERANCE, nonEmpty, number, plainObject, rejectUnknown } from "./check.js";
 import { ConfigError } from "../errors/errors.js";
-import { displayUrl } from "../errors/text.js";
 import { describePools, stringList, type CognitoOptions, type CognitoPool, type TokenUse } from "../keys/cognito.js";
-import { isLoopback, openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
+import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from "../keys/jwks.js";
 import { defaultAlgorithms, publicKeys, type PublicKeyInput, type VerifyingKey } from "../keys/public.js";
 import { secretKey } from "../keys/secret.js";
+import { checkIssuerUrl, checkUrl } from "./urls.js";
 import {
   protectedResource,
   type BindingMetadata,
@@ -412,15 +412,7 @@ function discoveryOf(input: VerifierOptions<never>, allowInsecureHttp: boolean):
       `\`issuerUrl\` finds the key set and is the allowed issuer: leave out ${others.map((name) => `\`${name}\``).join(" and ")}.`,
     );
   }
-  const issuer = input.issuerUrl;
-  const url = typeof issuer === "string" && URL.canParse(issuer) ? new URL(issuer) : undefined;
-  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:") || url.search || url.hash) {
-    throw new ConfigError(
-      `\`issuerUrl\` must be an http(s) URL with no query or fragment, got ${JSON.stringify(displayUrl(String(issuer)))}.`,
-    );
-  }
-  checkSecure(url, "issuerUrl", allowInsecureHttp);
-  return issuer as string;
+  return checkIssuerUrl(input.issuerUrl, "issuerUrl", allowInsecureHttp);
 }
 
 function checkAlgorithms(algorithms: unknown, allowed: readonly string[]): void {
@@ -480,25 +472,6 @@ function checkProfile(input: VerifierOptions<never>): "rfc9068" | undefined {
     );
   }
   return profile;
-}
-
-function checkUrl(uri: unknown, name: string, allowInsecureHttp: boolean): string {
-  const url = typeof uri === "string" && URL.canParse(uri) ? new URL(uri) : undefined;
-  if (url === undefined || (url.protocol !== "https:" && url.protocol !== "http:")) {
-    const shown = typeof uri === "string" ? JSON.stringify(displayUrl(uri)) : JSON.stringify(uri);
-    throw new ConfigError(`\`${name}\` must be an http(s) URL, got ${shown}.`);
-  }
-  checkSecure(url, name, allowInsecureHttp);
-  return url.href;
-}
-
-// Keys over plain http can be replaced by anyone on the path: https, but on this machine
-function checkSecure(url: URL, name: string, allowInsecureHttp: boolean): void {
-  if (url.protocol === "https:" || allowInsecureHttp || isLoopback(url)) return;
-  throw new ConfigError(
-    `\`${name}\` is plain http (${displayUrl(url)}): keys are downloaded over https only, as anyone on the network ` +
-      "path could serve their own key. Use https, or set `allowInsecureHttp` to true for a private network you trust.",
-  );
 }
 
 function fetchSettings(input: JwksFetchOptions | undefined): Omit<JwksSettings, "uri" | "allowInsecureHttp"> {
