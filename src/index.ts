@@ -56,3 +56,4 @@ export type { Binding, BindingRequest } from "./token/binding.js";
 export type { ClientCertificate } from "./mtls/certificate.js";
 export type { UnlessOptions, UnlessPath } from "./access/unless.js";
 export type { ClaimPath, ClaimRequirement, ClaimValue } from "./access/guards.js";
+export type { IssuerOptions } from "./options/issuers.js";

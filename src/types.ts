@@ -86,6 +86,11 @@ export interface AuthContext<C extends object = Claims> {
    * `JSON.stringify(auth)`).
    */
   readonly clientId: string | undefined;
+  /**
+   * The issuer that verified the token: its `iss`, which with `issuers`, `resolveIssuer` or several
+   * Cognito pools names the entry whose keys and rules it passed. Read on demand.
+   */
+  readonly issuer: string | undefined;
   /** The `resource` the gate protects (RFC 8707; the tokens' audience), when it was given one. */
   readonly resource: string | undefined;
   /**

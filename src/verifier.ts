@@ -22,6 +22,8 @@ import type { ProtectedResource } from "./resource/metadata.js";
 import type { ChallengeOptions, DpopChallenge } from "./errors/response.js";
 import { challengeOptions } from "./resource/metadata.js";
 import { StaticKeys } from "./keys/public.js";
+import { IssuerRegistry } from "./keys/issuers.js";
+import type { IssuerPolicy } from "./options/issuers.js";
 import {
   normalizeOptions,
   type CognitoVerifierOptions,
@@ -160,8 +162,10 @@ export function createGate<Request = unknown, C extends object = Claims>(
 
 function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   const policy = inEnvTerms(options, () => normalizeOptions(options));
-  const sources = sourcesOf(policy);
-  const stampOf = (source: number): number => (sources[source] as Source).keys.stamp();
+  const registry = sourcesOf(policy);
+  // a source dropped from the registry (a resolved issuer, least recently used) stamps nothing: a
+  // verification cached under it is never taken again
+  const stampOf = (source: number): number => registry.get(source)?.keys.stamp() ?? -1;
   const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
   const resource = policy.protectedResource?.resource;
@@ -201,8 +205,27 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
         cause: new Error(`alg ${quote(decoded.header.alg)}`),
       });
     }
-    const at = sources.length === 1 ? 0 : sourceFor(decoded.payload.iss);
-    const key = (sources[at] as Source).keys.resolve(decoded.header);
+    // several issuers (pools, `issuers`, `resolveIssuer`): the one the token names, and no other's
+    // keys or rules; an issuer nobody accepts costs no download
+    const at = registry.single ? 0 : registry.find(decoded.payload.iss);
+    if (typeof at === "number") return withKey(token, decoded, at, verify, now, request, scheme, http);
+    return at.then(
+      (found) => promised(() => withKey(token, decoded, found, verify, now, request, scheme, http)),
+      rejectAsTokenError,
+    );
+  }
+
+  function withKey(
+    token: string,
+    decoded: DecodedJwt,
+    at: number,
+    verify: SignatureVerifier,
+    now: number,
+    request: Request | undefined,
+    scheme: Scheme,
+    http: BindingRequest | undefined,
+  ): Now<AuthContext> {
+    const key = sourceAt(at).keys.resolve(decoded.header);
     if (!(key instanceof Promise)) return finishSigned(token, decoded, at, verify, key, now, request, scheme, http);
     return key.then(
       (resolved) => promised(() => finishSigned(token, decoded, at, verify, resolved, now, request, scheme, http)),
@@ -210,12 +233,16 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     );
   }
 
-  // several user pools: the one whose issuer the token names, and no other pool's keys or rules
-  const byIssuer = new Map(sources.flatMap((source, at) => [...(source.rules.issuers ?? [])].map((iss) => [iss, at])));
-  function sourceFor(iss: string | undefined): number {
-    const at = iss === undefined ? undefined : byIssuer.get(iss);
-    if (at === undefined) refuseIssuer(iss);
-    return at;
+  // a source just found: there, unless dropped since (a flood of new issuers), which is a 503 to retry
+  function sourceAt(at: number): Source {
+    const source = registry.get(at);
+    if (source === undefined) {
+      throw new TokenError("keys_unavailable", undefined, {
+        cause: new Error("the issuer's key set was dropped for newer ones (maxIssuers) while in use"),
+        retryAfter: 1,
+      });
+    }
+    return source;
   }
 
   function finishSigned(
@@ -229,7 +256,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     scheme: Scheme,
     http: BindingRequest | undefined,
   ): Now<AuthContext> {
-    const source = sources[at] as Source;
+    const source = sourceAt(at);
     verifySignature(verify, signingInput, signature, key);
     checkClaims(payload, source.rules, now);
     // with getScopes, the scopes are the server's, found on every request: none read from the token
@@ -472,9 +499,9 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
         listened() ? observed(() => authenticateNow(request, authorization)) : authenticateNow(request, authorization),
       ),
     ready: (options?: ReadyOptions) =>
-      readyWithin(() => Promise.all(sources.map((source) => source.keys.ready())), options),
+      readyWithin(() => Promise.all(registry.fixed().map((source) => source.keys.ready())), options),
     status: () => {
-      const keySets = sources.flatMap((source) => source.keys.status() ?? []);
+      const keySets = [...registry.fixed(), ...registry.resolved()].flatMap((source) => source.keys.status() ?? []);
       return { ready: keySets.every((keySet) => keySet.usable), keySets };
     },
   });
@@ -546,20 +573,44 @@ interface Source {
   readonly userPoolId: string | undefined;
 }
 
-function sourcesOf<Request>(policy: Policy<Request>): readonly Source[] {
-  if (policy.pools === undefined) {
-    return [{ keys: keysFor(policy.keySource), rules: policy, userPoolId: policy.userPoolId }];
+function sourcesOf<Request>(policy: Policy<Request>): IssuerRegistry<Source> {
+  const issuersOf = (source: Source): Iterable<string> => source.rules.issuers ?? [];
+  const set = policy.issuerSet;
+  if (set !== undefined) {
+    // each issuer: its own key set, its iss and audience; everything else as configured for all
+    const sourceOf = (entry: IssuerPolicy): Source => ({
+      keys: keysFor(entry.keySource),
+      rules: { ...policy, issuers: new Set([entry.issuer]), audiences: entry.audiences },
+      userPoolId: undefined,
+    });
+    const resolve = set.resolve;
+    return new IssuerRegistry(
+      set.entries.map(sourceOf),
+      issuersOf,
+      resolve === undefined
+        ? undefined
+        : (iss) => {
+            const entry = resolve(iss);
+            return entry instanceof Promise
+              ? entry.then((found) => (found === undefined ? undefined : sourceOf(found)))
+              : entry === undefined
+                ? undefined
+                : sourceOf(entry);
+          },
+      set.maxResolved,
+    );
   }
-  return policy.pools.map((pool) => ({
+  if (policy.pools === undefined) {
+    const only = { keys: keysFor(policy.keySource as KeySource), rules: policy, userPoolId: policy.userPoolId };
+    return new IssuerRegistry([only], issuersOf, undefined, 1);
+  }
+  const pools = policy.pools.map((pool) => ({
     keys: keysFor(pool.keySource),
     // the pool's issuers, client ids and token kind; everything else as configured for all
     rules: { ...policy, issuers: pool.issuers, clientIds: pool.clientIds, tokenUse: pool.tokenUse },
     userPoolId: pool.userPoolId,
   }));
-}
-
-function refuseIssuer(iss: string | undefined): never {
-  throw new TokenError("wrong_issuer", undefined, { cause: new Error(`iss ${quote(iss)} is no configured pool's`) });
+  return new IssuerRegistry(pools, issuersOf, undefined, 1);
 }
 
 const NO_SCOPES: readonly string[] = Object.freeze([]);

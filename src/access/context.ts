@@ -30,6 +30,11 @@ class GateContext implements AuthContext {
     this.expiresIn = Math.max(0, Math.floor(claims.exp - now));
   }
 
+  // the issuer that verified it: with several (`issuers`, pools), the one its `iss` named
+  get issuer(): string | undefined {
+    return this.claims.iss;
+  }
+
   // read on demand: most requests never ask, and a getter on the prototype costs them nothing
   get clientId(): string | undefined {
     for (const name of CLIENT_CLAIMS) {

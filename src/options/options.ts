@@ -5,6 +5,7 @@ import { openIdConfigurationUrl, type JwksFetchOptions, type JwksSettings } from
 import { defaultAlgorithms, publicKeys, type PublicKeyInput, type VerifyingKey } from "../keys/public.js";
 import { secretKey } from "../keys/secret.js";
 import { checkIssuerUrl, checkUrl } from "./urls.js";
+import { issuersPolicy, type IssuerOptions, type IssuersPolicy } from "./issuers.js";
 import {
   protectedResource,
   type BindingMetadata,
@@ -178,6 +179,22 @@ export interface VerifierOptions<Request = unknown, C extends object = Claims> {
    * you say so here.
    */
   clientCertificate?: ((request: Request) => ClientCertificate) | undefined;
+  /**
+   * Several issuers, any provider: each `{ issuerUrl }` (discovery) or `{ issuer, jwksUri }`, with
+   * an `audience` of its own if it differs. A token is matched to its entry by `iss` and verified
+   * only with that entry's keys and rules; `auth.issuer` says which. Not with `cognito`, `jwksUri`,
+   * `issuerUrl` or `issuer`.
+   */
+  issuers?: readonly IssuerOptions[] | undefined;
+  /**
+   * Issuers decided per request (a tenant known only at run time): called with a token's `iss` that
+   * `issuers` does not name, answers its entry (as in `issuers`, for that very `iss`) or `undefined`
+   * to refuse it (`wrong_issuer`, and no download). Sync or a promise; one call per `iss` at a time.
+   * The key sets of resolved issuers are kept up to `maxIssuers`, the least recently used dropped.
+   */
+  resolveIssuer?: ((iss: string) => IssuerOptions | undefined | Promise<IssuerOptions | undefined>) | undefined;
+  /** How many resolved issuers' key sets are kept (default 50, at most 10000). */
+  maxIssuers?: number | undefined;
 }
 
 /** Options that name a Cognito user pool (or several): what makes a verifier's claims `CognitoClaims`. */
@@ -206,7 +223,10 @@ export interface PoolPolicy {
 
 /** The options once checked: `verify()` trusts every field. */
 export interface Policy<Request = unknown> {
-  readonly keySource: KeySource;
+  /** The one key source; `undefined` with `issuers` / `resolveIssuer`, where each issuer has its own. */
+  readonly keySource: KeySource | undefined;
+  /** With `issuers` / `resolveIssuer`: each issuer, matched to a token by `iss`. */
+  readonly issuerSet: IssuersPolicy | undefined;
   /** The user pool's id, with `cognito`; the first pool's with several. */
   readonly userPoolId: string | undefined;
   /** With a list of two or more pools: each, matched to a token by `iss`. */
@@ -242,7 +262,7 @@ export interface Policy<Request = unknown> {
 const KNOWN_OPTIONS = [
   "secret", "allowShortSecret", "cognito", "jwksUri", "issuerUrl", "publicKey", "jwksFetch", "profile", "name", "allowInsecureHttp", "issuer", "audience", "resource", "resourceMetadata", "challengeScope", "algorithms", "clockTolerance", "clock",
   "requiredClaims", "scopeClaim", "getScopes", "groupsClaim", "getGroups", "maxTokenLength", "credentialsRequired", "getToken",
-  "isRevoked", "tokenCache", "dpop", "certificateBound", "clientCertificate",
+  "isRevoked", "tokenCache", "dpop", "certificateBound", "clientCertificate", "issuers", "resolveIssuer", "maxIssuers",
 ]; // prettier-ignore
 const KNOWN_FETCH_OPTIONS = [
   "timeoutMs",
@@ -268,7 +288,11 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   const hasSecret = input.secret !== undefined;
   const hasStatic = input.publicKey !== undefined;
   const hasKeySet = input.cognito !== undefined || input.jwksUri !== undefined || input.issuerUrl !== undefined;
-  const sourceCount = [hasSecret, hasStatic, hasKeySet].filter(Boolean).length;
+  const hasIssuers = input.issuers !== undefined || input.resolveIssuer !== undefined;
+  if (hasIssuers && input.issuer !== undefined) {
+    throw new ConfigError("`issuers` and `resolveIssuer` name each issuer: leave out `issuer`.");
+  }
+  const sourceCount = [hasSecret, hasStatic, hasKeySet, hasIssuers].filter(Boolean).length;
   if (sourceCount !== 1) throw new ConfigError(sourceCount > 1 ? TWO_SOURCES : noKeySource(input));
   const staticKeys = hasStatic ? publicKeys(input.publicKey) : undefined;
   const pools =
@@ -284,33 +308,43 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
   const allowInsecureHttp = bool(input.allowInsecureHttp, "allowInsecureHttp", false);
   const discoveryIssuer = input.issuerUrl === undefined ? undefined : discoveryOf(input, allowInsecureHttp);
   const fetching = { ...fetchSettings(input.jwksFetch), allowInsecureHttp };
-  const keySource: KeySource = hasSecret
-    ? {
-        kind: "secret",
-        key: secretKey(input.secret, algorithms, bool(input.allowShortSecret, "allowShortSecret", false)),
-      }
-    : staticKeys !== undefined
-      ? { kind: "static", keys: staticKeys }
-      : discoveryIssuer !== undefined
-        ? {
-            kind: "jwks",
-            uri: openIdConfigurationUrl(discoveryIssuer),
-            discoveryIssuer,
-            ...fetching,
-          }
-        : {
-            kind: "jwks",
-            uri: checkUrl(
-              input.jwksUri ?? pool?.jwksUri,
-              input.jwksUri === undefined ? "cognito.jwksUri" : "jwksUri",
-              allowInsecureHttp,
-            ),
-            ...fetching,
-          };
+  const keySource: KeySource | undefined = hasIssuers
+    ? undefined
+    : hasSecret
+      ? {
+          kind: "secret",
+          key: secretKey(input.secret, algorithms, bool(input.allowShortSecret, "allowShortSecret", false)),
+        }
+      : staticKeys !== undefined
+        ? { kind: "static", keys: staticKeys }
+        : discoveryIssuer !== undefined
+          ? {
+              kind: "jwks",
+              uri: openIdConfigurationUrl(discoveryIssuer),
+              discoveryIssuer,
+              ...fetching,
+            }
+          : {
+              kind: "jwks",
+              uri: checkUrl(
+                input.jwksUri ?? pool?.jwksUri,
+                input.jwksUri === undefined ? "cognito.jwksUri" : "jwksUri",
+                allowInsecureHttp,
+              ),
+              ...fetching,
+            };
   const several =
     pools !== undefined && pools.length > 1
       ? pools.map((each, at) => poolPolicy(each, `cognito[${at}].jwksUri`, fetching))
       : undefined;
+  // several issuers: each entry's audience defaults to the verifier's (the resource, when there is one)
+  const topAudiences =
+    typeof input.resource === "string"
+      ? new Set([input.resource])
+      : input.audience === undefined
+        ? undefined
+        : new Set(stringList(input.audience, "audience"));
+  const issuerSet = issuersPolicy(input, topAudiences, fetching);
   const issuers =
     discoveryIssuer !== undefined
       ? [discoveryIssuer]
@@ -319,9 +353,11 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
         : stringList(input.issuer, "issuer");
   // the authorization servers a protected resource names: the issuers, one per Cognito pool
   const authorizationServers =
-    discoveryIssuer !== undefined || input.issuer !== undefined
-      ? (issuers ?? [])
-      : (pools ?? []).flatMap((each) => each.issuers?.slice(0, 1) ?? []);
+    issuerSet !== undefined
+      ? issuerSet.entries.map((entry) => entry.issuer)
+      : discoveryIssuer !== undefined || input.issuer !== undefined
+        ? (issuers ?? [])
+        : (pools ?? []).flatMap((each) => each.issuers?.slice(0, 1) ?? []);
   const clockTolerance = number(input.clockTolerance, "clockTolerance", 0, { min: 0, max: MAX_CLOCK_TOLERANCE });
   const clock = fn(input.clock, "clock") ?? Date.now;
   const maxTokenLength = number(input.maxTokenLength, "maxTokenLength", 8192, { min: 16, integer: true });
@@ -376,6 +412,7 @@ export function normalizeOptions<Request>(input: VerifierOptions<Request>): Poli
     dpop,
     certificateBound,
     clientCertificate,
+    issuerSet,
   });
 }
 

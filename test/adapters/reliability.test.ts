@@ -56,6 +56,7 @@ const HAND_MADE: AuthContext = {
   clientId: "web",
   resource: undefined,
   binding: undefined,
+  issuer: undefined,
   expiresAt: new Date(4_102_444_800_000),
   expiresIn: 60,
 };
