@@ -222,7 +222,7 @@ export function requireAnyScope(...scopes: string[]): RequestHandler {
  * Checked at start-up.
  * @example app.get("/admin", requireClaim("realm_access.roles", "admin"), handler);
  */
- 
+
 export function requireClaim<C extends object = Claims>(name: ClaimPath, matcher: ClaimRequirement<C>): RequestHandler {
   return guard(claimJudge(name, matcher));
 }

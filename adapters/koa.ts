@@ -221,7 +221,7 @@ export function requireAnyScope(...scopes: string[]): Middleware {
  * Checked at start-up.
  * @example router.get("/admin", requireClaim("realm_access.roles", "admin"), handler);
  */
- 
+
 export function requireClaim<C extends object = Claims>(name: ClaimPath, matcher: ClaimRequirement<C>): Middleware {
   return guard(claimJudge(name, matcher));
 }

@@ -165,7 +165,9 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
   const registry = sourcesOf(policy);
   // a source dropped from the registry (a resolved issuer, least recently used) stamps nothing: a
   // verification cached under it is never taken again
-  const stampOf = (source: number): number => registry.get(source)?.keys.stamp() ?? -1;
+  const fixed = registry.fixed();
+  const stampOf = (source: number): number =>
+    source < fixed.length ? (fixed[source] as Source).keys.stamp() : (registry.get(source)?.keys.stamp() ?? -1);
   const verifiers = signatureVerifiers(policy.algorithms);
   const cache = policy.tokenCache === false ? undefined : new TokenCache(policy.tokenCache);
   const resource = policy.protectedResource?.resource;
