@@ -197,8 +197,14 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
       checkRequired(hit.claims, policy);
       return finish(hit.token, hit, now, request, scheme, http); // the cache's own copy: see TokenCache.set
     }
-    if (fromHeader) checkTokenChars(token); // a hit equals a token known good: no need
-    const decoded = decodeJwt(token, fromHeader);
+    let decoded: DecodedJwt;
+    try {
+      decoded = decodeJwt(token); // refuses any character but base64url and the two dots
+    } catch (error) {
+      // from the header, one that no token holds (a space: two tokens) is a malformed header
+      if (fromHeader) checkTokenChars(token);
+      throw error;
+    }
     if (facts !== undefined) facts.algorithm = decoded.header.alg;
     checkType(decoded.header["typ"], policy.profile);
     const verify = verifiers.get(decoded.header.alg);
@@ -249,7 +255,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
 
   function finishSigned(
     token: string,
-    { payload, heapBytes, signingInput, signature }: DecodedJwt,
+    { payload, heapBytes, signingInput, signatureBytes }: DecodedJwt,
     at: number,
     verify: SignatureVerifier,
     key: KeyObject,
@@ -259,7 +265,7 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     http: BindingRequest | undefined,
   ): Now<AuthContext> {
     const source = sourceAt(at);
-    verifySignature(verify, signingInput, signature, key);
+    verifySignature(verify, signingInput, signatureBytes, key);
     checkClaims(payload, source.rules, now);
     // with getScopes, the scopes are the server's, found on every request: none read from the token
     const scopes = policy.getScopes === undefined ? parseScopes(readPath(payload, policy.scopeClaim)) : NO_SCOPES;

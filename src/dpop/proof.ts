@@ -56,7 +56,7 @@ export function checkProof(token: string, request: ProofRequest, rules: ProofRul
   } catch (error) {
     throw invalid("the proof is not a compact JWS with JSON header and claims", error);
   }
-  const { header, payload, signingInput, signature } = decoded;
+  const { header, payload, signingInput, signatureBytes } = decoded;
   // RFC 7515 §4.1.9: the media type's application/ prefix may be left out, and case does not count
   const typ = typeof header["typ"] === "string" ? header["typ"].toLowerCase().replace(/^application\//, "") : "";
   if (typ !== "dpop+jwt") throw invalid(`typ ${quote(header["typ"])} is not dpop+jwt`);
@@ -64,7 +64,7 @@ export function checkProof(token: string, request: ProofRequest, rules: ProofRul
   if (verify === undefined) throw invalid(`alg ${quote(header.alg)} is not allowed for proofs`);
   const { key, thumbprint } = proofKey(header["jwk"], header.alg, signingInput.slice(0, signingInput.indexOf(".")));
   try {
-    verifySignature(verify, signingInput, signature, key);
+    verifySignature(verify, signingInput, signatureBytes, key);
   } catch (error) {
     throw invalid("the proof's signature does not verify with its jwk", error);
   }
