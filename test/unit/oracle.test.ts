@@ -149,6 +149,8 @@ async function ours(verifier: Verifier, token: string): Promise<Reason | "accept
   }
 }
 
+const SEED = Number(process.env["FC_SEED"] ?? 20_261_201);
+
 async function compare(verifier: Verifier, signer: Signer, oracle: Oracle, numRuns: number): Promise<void> {
   const seen = { both: 0, neither: 0, stricter: 0 };
   await fc.assert(
@@ -166,7 +168,9 @@ async function compare(verifier: Verifier, signer: Signer, oracle: Oracle, numRu
         seen.neither += 1;
       }
     }),
-    { numRuns },
+    // one seed, so CI sees the same tokens every run (a rare outcome met twice in one run and three
+    // times in the next failed the count below); FC_SEED=<n> explores others
+    { numRuns, seed: SEED },
   );
   // every outcome was met, so the property says something
   expect(Math.min(seen.both, seen.neither, seen.stricter)).toBeGreaterThan(numRuns / 100);
