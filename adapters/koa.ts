@@ -20,12 +20,18 @@ import {
   type Judge,
 } from "../src/access/guards.js";
 import { pathOf, unlessRule, type UnlessOptions } from "../src/access/unless.js";
+import {
+  ANSWER,
+  HANDLING,
+  type Handled as SharedHandled,
+  type Handling as SharedHandling,
+} from "../src/access/handling.js";
 import { checkHooks, observe } from "../src/errors/hooks.js";
 import { inEnvTerms } from "../src/options/env.js";
 import type { WithCognito } from "../src/options/options.js";
 import { createGate } from "../src/verifier.js";
 import { metadataAnswer, type ProtectedResource } from "../src/resource/metadata.js";
-import { ConfigError, type ChallengeOptions, type ReadyOptions, type VerifierStatus } from "../src/index.js";
+import { ConfigError, type ReadyOptions, type VerifierStatus } from "../src/index.js";
 
 /* eslint-disable @typescript-eslint/no-namespace, @typescript-eslint/no-empty-object-type -- global declarations */
 declare global {
@@ -67,19 +73,10 @@ export interface KoaOptions<C extends object = Claims> extends VerifierOptions<C
     | undefined;
 }
 
-type Handling = {
-  respond: boolean;
-  onFailure: KoaOptions["onFailure"];
-  /** What this gate's challenges add (resource metadata, DPoP), for a request's Authorization header. */
-  challenge: ((authorization: string | readonly string[] | undefined) => ChallengeOptions | undefined) | undefined;
-};
-const ANSWER: Handling = { respond: true, onFailure: undefined, challenge: undefined };
+type Handling = SharedHandling<NonNullable<KoaOptions["onFailure"]>>;
+type Handled = SharedHandled<NonNullable<KoaOptions["onFailure"]>>;
 // the protected resource of each requireToken that has one, for protectedResourceMetadata(gate)
 const RESOURCES = new WeakMap<object, ProtectedResource>();
-// how the requireToken a request passed answers failures, so the scope guards after it do the same
-// what the scope guards down the line need to know; a symbol both builds share (ESM and CommonJS)
-const HANDLING = Symbol.for("bearer-gate.handling");
-type Handled = { [HANDLING]?: Handling };
 
 /**
  * What `requireToken` returns: the middleware (typed so that `app.use(gate)` gives the middleware

@@ -14,6 +14,7 @@ import {
   readCredentials,
   readHeaderValues,
 } from "./token/header.js";
+import { recordProof } from "./dpop/replay.js";
 import { checkBinding, type Binding, type BindingRequest, type CheckedBinding, type Scheme } from "./token/binding.js";
 import { peerCertificate } from "./mtls/certificate.js";
 import { verificationChannel, type VerificationEvent } from "./events.js";
@@ -315,23 +316,9 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     const dpop = policy.dpop;
     const binding = bound?.binding;
     if (bound?.replayKey === undefined || dpop === undefined) return withScopes(token, verified, now, request, binding);
-    let fresh: boolean | Promise<boolean>;
-    try {
-      fresh = dpop.replayStore.add(bound.replayKey, dpop.replayTtlMs);
-    } catch (cause) {
-      throw replayUnavailable(cause);
-    }
-    if (!(fresh instanceof Promise)) {
-      replayVerdict(fresh);
-      return withScopes(token, verified, now, request, binding);
-    }
-    return fresh.then(
-      (answer) => {
-        replayVerdict(answer);
-        return promised(() => withScopes(token, verified, now, request, binding));
-      },
-      (cause: unknown) => Promise.reject(replayUnavailable(cause)),
-    );
+    const recorded = recordProof(dpop.replayStore, bound.replayKey, dpop.replayTtlMs);
+    if (recorded === undefined) return withScopes(token, verified, now, request, binding);
+    return recorded.then(() => promised(() => withScopes(token, verified, now, request, binding)));
   }
 
   // getScopes may read a database: it runs on every request, after everything else passed
@@ -539,18 +526,6 @@ function gateOf<Request>(options: VerifierOptions<Request>): Gate<Request> {
     },
     nonce: policy.dpop?.nonces?.current,
   });
-}
-
-function replayVerdict(fresh: unknown): void {
-  if (fresh === true) return;
-  if (fresh === false) {
-    throw new TokenError("invalid_dpop_proof", undefined, { cause: new Error("the proof's jti was used before") });
-  }
-  throw replayUnavailable(new Error(`the replay store's add() answered ${typeof fresh}, not true or false`));
-}
-
-function replayUnavailable(cause: unknown): TokenError {
-  return new TokenError("replay_unavailable", undefined, { cause, retryAfter: 1 });
 }
 
 /** Whether anyone listens on `CHANNELS.verification`: checked before any event work is done. */

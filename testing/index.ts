@@ -2,16 +2,7 @@ import { constants, createHash, randomUUID, sign as signWith, type KeyObject } f
 import jwt from "jsonwebtoken";
 import { jwkThumbprint } from "../src/index.js";
 import type { CognitoOptions, TokenUse, VerifierOptions } from "../src/index.js";
-import {
-  KEY_PAIRS,
-  newKey,
-  rsa,
-  signJwt,
-  startKeyServer,
-  type KeyPair,
-  type SigningKey,
-  type TestAlgorithm,
-} from "./keys.js";
+import { KEY_PAIRS, newKey, signJwt, startKeyServer, type SigningKey, type TestAlgorithm } from "./keys.js";
 
 export type { TestAlgorithm };
 export { createTestOidcIssuer, type TestOidcIssuer, type TestOidcIssuerOptions } from "./oidc.js";
@@ -289,9 +280,10 @@ export interface TestDpopKey {
  *   .set("DPoP", key.proof({ method: "GET", url: "https://api.example.com/orders", accessToken: token }));
  */
 export function createDpopKey(algorithm: TestDpopAlgorithm = "ES256"): TestDpopKey {
-  const pair = DPOP_KEY_PAIRS[algorithm];
-  if (pair === undefined) throw new TypeError(`bearer-gate/testing: no DPoP key for ${JSON.stringify(algorithm)}.`);
-  const { publicKey, privateKey } = pair();
+  if (!Object.hasOwn(SIGNERS, algorithm)) {
+    throw new TypeError(`bearer-gate/testing: no DPoP key for ${JSON.stringify(algorithm)}.`);
+  }
+  const { publicKey, privateKey } = KEY_PAIRS[algorithm]();
   const publicJwk = Object.freeze({ ...publicKey.export({ format: "jwk" }) }) as Readonly<Record<string, unknown>>;
   const thumbprint = jwkThumbprint(publicJwk) as string;
   return {
@@ -326,13 +318,6 @@ export function dpopProof(
   const signature = SIGNERS[key.algorithm](input, key.privateKey);
   return `${input.toString()}.${signature.toString("base64url")}`;
 }
-
-const DPOP_KEY_PAIRS: Readonly<Record<TestDpopAlgorithm, () => KeyPair>> = {
-  ES256: KEY_PAIRS.ES256,
-  EdDSA: KEY_PAIRS.EdDSA,
-  RS256: rsa,
-  PS256: rsa,
-};
 
 // RFC 7518 §3.3-§3.5 and RFC 8037 §3.1, over the signing input
 const SIGNERS: Readonly<Record<TestDpopAlgorithm, (input: Buffer, key: KeyObject) => Buffer>> = {

@@ -14,8 +14,8 @@ export interface SigningKey {
   readonly jwk: Record<string, unknown>;
 }
 
-export type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
-export const rsa = (): KeyPair => generateKeyPairSync("rsa", { modulusLength: 2048 });
+type KeyPair = { publicKey: KeyObject; privateKey: KeyObject };
+const rsa = (): KeyPair => generateKeyPairSync("rsa", { modulusLength: 2048 });
 // the key pair each algorithm signs with
 export const KEY_PAIRS: Readonly<Record<TestAlgorithm, () => KeyPair>> = {
   RS256: rsa,

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors/errors.js";
+import { ConfigError, TokenError } from "../errors/errors.js";
 import { number, plainObject, rejectUnknown } from "../options/check.js";
 
 /**
@@ -59,4 +59,32 @@ function purge(seen: Map<string, number>, now: number): void {
     if (until > now) return;
     seen.delete(key);
   }
+}
+
+/**
+ * Records a checked proof in the store (RFC 9449 §11.1: a proof is taken once): `undefined` when
+ * the store answered at once, else a promise. A proof seen before is `invalid_dpop_proof`; a store
+ * that throws, rejects or answers anything but a boolean is `replay_unavailable` (503): fail closed.
+ */
+export function recordProof(store: ReplayStore, key: string, ttlMs: number): Promise<void> | undefined {
+  let fresh: boolean | Promise<boolean>;
+  try {
+    fresh = store.add(key, ttlMs);
+  } catch (cause) {
+    throw unavailable(cause);
+  }
+  if (!(fresh instanceof Promise)) return verdict(fresh);
+  return fresh.then(verdict, (cause: unknown) => Promise.reject(unavailable(cause)));
+}
+
+function verdict(fresh: unknown): undefined {
+  if (fresh === true) return undefined;
+  if (fresh === false) {
+    throw new TokenError("invalid_dpop_proof", undefined, { cause: new Error("the proof's jti was used before") });
+  }
+  throw unavailable(new Error(`the replay store's add() answered ${typeof fresh}, not true or false`));
+}
+
+function unavailable(cause: unknown): TokenError {
+  return new TokenError("replay_unavailable", undefined, { cause, retryAfter: 1 });
 }
